@@ -1,0 +1,55 @@
+# Developer entry points. CI runs `.ci/run`, which is `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Quiet pip: -q drops progress, and grep drops the "Location '...' is ignored" warnings this
+# machine's pip config causes. Other warnings and errors still reach stderr; pip's exit status is
+# kept (pipefail).
+PIP_NOISE := ^WARNING: Location '.*' is ignored: it is neither a file nor a directory
+pip = { $(BIN)/python -m pip -q $(1) 2>&1 1>&3 3>&- | { grep -v "$(PIP_NOISE)" || true; } >&2; } 3>&1
+
+.PHONY: venv system-deps test lint format demo bench clean
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the lock file is newer than the stamp.
+$(STAMP): requirements.lock | $(BIN)/python
+	@echo "Installing requirements.lock and the crawler package into $(VENV)"
+	@$(call pip,install --require-hashes -r requirements.lock)
+	@$(call pip,install --no-deps -e .)
+	@touch $(STAMP)
+
+system-deps:
+	scripts/ensure-system-packages
+
+test: venv system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: venv
+	$(BIN)/python -m crawler.demo
+
+bench: venv
+	$(BIN)/python benchmarks/mirror_load.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

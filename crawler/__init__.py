@@ -1,0 +1,1 @@
+"""Scrapy crawler turning sputnikglobe.com into a Hive-partitioned Parquet dataset."""

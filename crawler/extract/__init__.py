@@ -1,0 +1,1 @@
+"""Field extraction, one module per source; filled by the spider issue."""

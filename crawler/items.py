@@ -1,0 +1,1 @@
+"""Article item (the dataset schema); filled by the spider issue."""

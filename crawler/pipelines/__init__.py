@@ -1,0 +1,1 @@
+"""Item pipelines (normalize, validate, write); filled by the spider issue."""

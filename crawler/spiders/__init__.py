@@ -1,0 +1,1 @@
+"""Spiders; the sputnik spider is added by the spider issue."""

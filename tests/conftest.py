@@ -1,0 +1,21 @@
+"""Session fixtures: one mirror server for the whole test run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.mirror.process import Mirror, run_mirror
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MIRROR_ARTICLES = 300  # small enough to start fast, big enough for every page variant
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Iterator[Mirror]:
+    """The mirror at ``mirror.url``, serving ``MIRROR_ARTICLES`` articles without faults."""
+    with run_mirror(articles=MIRROR_ARTICLES) as running:
+        yield running

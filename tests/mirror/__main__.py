@@ -1,0 +1,86 @@
+"""The mirror's command line.
+
+Examples:
+
+    python -u -m tests.mirror serve --port 0 --articles 300 --faults 'status=404@/20240101/*'
+    python -m tests.mirror manifest --articles 300 --out manifest.jsonl
+    python -m tests.mirror page /robots.txt --articles 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from tests.mirror import server
+from tests.mirror.model import Site
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.mirror",
+        description="An offline mirror of sputnikglobe.com, generated from a seeded model.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the site over HTTP")
+    server.add_arguments(serve)
+    serve.set_defaults(func=server.run)
+
+    manifest = commands.add_parser("manifest", help="write the site's articles as JSON Lines")
+    _site_arguments(manifest)
+    manifest.add_argument("--out", metavar="FILE", help="output file (default: stdout)")
+    manifest.set_defaults(func=_manifest)
+
+    page = commands.add_parser("page", help="print one rendered page's body")
+    page.add_argument("target", metavar="PATH", help="request target, e.g. /robots.txt")
+    _site_arguments(page)
+    page.set_defaults(func=_page)
+    return parser
+
+
+def _site_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--articles",
+        type=int,
+        default=server.DEFAULT_ARTICLES,
+        help="articles in the site (%(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from tests.mirror import manifest  # only this command needs it
+
+    site = Site(args.articles, args.seed)
+    if args.out is None:
+        count = manifest.write(site, sys.stdout)
+    else:
+        with open(args.out, "w", encoding="utf-8", newline="\n") as out:
+            count = manifest.write(site, out)
+    print(f"{count} articles", file=sys.stderr)
+    return 0
+
+
+def _page(args: argparse.Namespace) -> int:
+    from tests.mirror import pages
+
+    page = pages.render(Site(args.articles, args.seed), args.target)
+    print(f"{page.status} {page.content_type} {len(page.body)} bytes", file=sys.stderr)
+    sys.stdout.buffer.write(page.body)
+    sys.stdout.flush()
+    return 0 if page.status < 400 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

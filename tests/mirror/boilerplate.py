@@ -1,0 +1,171 @@
+"""The parts every page shares: ``<head>`` styles and scripts, the header menus, the footer.
+
+Real Sputnik pages weigh 100-250 KB, most of it this chrome; the mirror carries as much so that a
+crawler's parsing cost on it is realistic. The chrome is built once, at import, from a fixed seed.
+Its links are the kinds a crawler meets and must not follow as articles: sections, tag pages,
+``/docs/``, ``/services/``, off-site hosts under ``.invalid``, ``javascript:`` and ``mailto:``.
+"""
+
+from __future__ import annotations
+
+from random import Random
+
+from tests.mirror.text import SECTIONS, TAGS
+
+_rng = Random("chrome")
+_CLASSES = (
+    "header",
+    "nav",
+    "nav__item",
+    "nav__link",
+    "cell",
+    "cell-list",
+    "cell-list__item",
+    "cell-main-photo",
+    "article",
+    "article__title",
+    "article__text",
+    "article__quote",
+    "article__block",
+    "article__footer",
+    "tags",
+    "tag",
+    "tag__text",
+    "footer",
+    "footer__menu",
+    "lenta",
+    "lenta__item",
+    "list",
+    "list__item",
+    "list__title",
+    "media",
+    "media__size",
+    "banner",
+    "share",
+    "share__item",
+    "modal",
+    "popup",
+    "button",
+    "icon",
+    "search",
+    "social",
+    "online",
+    "online__item",
+    "photoview",
+    "photolenta",
+    "layout",
+    "sidebar",
+    "m-active",
+    "m-hidden",
+)
+
+
+def _css() -> str:
+    rules = []
+    for n in range(430):
+        cls = _rng.choice(_CLASSES)
+        mod = f"{cls}-{n}" if n % 3 else f"{cls}__el-{n}"
+        rules.append(
+            f".{mod}{{display:{_rng.choice(('block', 'flex', 'none', 'inline-block'))};"
+            f"margin:{_rng.randrange(40)}px {_rng.randrange(40)}px;"
+            f"color:#{_rng.randrange(16**6):06x};"
+            f"font:{_rng.randrange(10, 40)}px/1.{_rng.randrange(9)} "
+            f"'Roboto',Arial,sans-serif;transition:opacity .{_rng.randrange(9)}s}}"
+        )
+    return "\n".join(rules)
+
+
+def _js() -> str:
+    lines = [
+        "window.dataLayer=window.dataLayer||[];",
+        "var SITE={host:'sputnikglobe.com',lang:'en',cdn:'https://cdn1.img.sputnikglobe.com'};",
+    ]
+    for n in range(190):
+        lines.append(
+            f"function f{n}(a,b){{var c=a&&a.querySelector('.{_rng.choice(_CLASSES)}');"
+            f"if(!c)return {n};c.setAttribute('data-k','{_rng.randrange(10**9):x}');"
+            f"return b?f{max(0, n - 1)}(c,!b):c.children.length+{_rng.randrange(999)};}}"
+        )
+    lines.append("document.addEventListener('DOMContentLoaded',function(){f0(document,1)});")
+    return "\n".join(lines)
+
+
+STYLE = f"<style>{_css()}</style>"
+SCRIPTS = (
+    f"<script>{_js()}</script>\n"
+    '<script src="https://cdn1.img.sputnikglobe.com/min/js/libs/jquery.min.js" defer></script>\n'
+    '<script src="https://cdn1.img.sputnikglobe.com/min/js/common.min.js" defer></script>'
+)
+
+
+def _menu() -> str:
+    items = [
+        f'<li class="nav__item"><a class="nav__link" href="/{s}/">{s.title()}</a></li>'
+        for s in SECTIONS
+    ]
+    tag_links = [
+        f'<li class="nav__item m-sub"><a class="nav__link" href="{t.path}">{t.name}</a></li>'
+        for t in TAGS
+    ]
+    return (
+        '<header class="header"><div class="header__logo"><a href="/">'
+        '<img src="https://cdn1.img.sputnikglobe.com/i/logo/logo.svg" alt="Sputnik International">'
+        '</a></div><nav class="nav"><ul class="nav__list">'
+        + "".join(items)
+        + '<li class="nav__item"><a class="nav__link" href="/services/widget/lenta/">'
+        + "News feed</a></li>"
+        + '<li class="nav__item"><a class="nav__link" href="/search/?query=">Search</a></li>'
+        + '<li class="nav__item"><a class="nav__link" href="?modal=feedback">Feedback</a></li>'
+        + '<li class="nav__item"><a class="nav__link" href="javascript:void(0)">Menu</a></li>'
+        + '</ul><ul class="nav__list m-hidden">'
+        + "".join(tag_links)
+        + "</ul></nav>"
+        '<div class="social">'
+        '<a class="social__item" href="https://t.me.invalid/s/SputnikInt">Telegram</a>'
+        '<a class="social__item" href="https://x.com.invalid/SputnikInt">X</a>'
+        '<a class="social__item" href="https://vk.com.invalid/sputnikint">VK</a>'
+        '<a class="social__item" href="https://rumble.com.invalid/c/SputnikInt">Rumble</a>'
+        "</div></header>"
+    )
+
+
+def _footer() -> str:
+    docs = ("about_us", "terms_of_use", "privacy_policy", "cookie_policy", "editorial_policy")
+    links = "".join(
+        f'<li><a href="/docs/{d}.html">{d.replace("_", " ").title()}</a></li>' for d in docs
+    )
+    filler = "".join(
+        f'<div class="footer__menu-{n}"><a href="/{_rng.choice(SECTIONS)}/">'
+        f"{_rng.choice(SECTIONS).title()}</a></div>"
+        for n in range(80)
+    )
+    return (
+        '<footer class="footer"><ul class="footer__menu">'
+        + links
+        + '<li><a href="mailto:feedback@sputniknews.com">Contact us</a></li>'
+        + '<li><a href="/services/subscribe/">Newsletter</a></li>'
+        + '<li><a href="javascript:window.print()">Print</a></li>'
+        + "</ul>"
+        + filler
+        + '<div class="footer__copyright">© 2026 Sputnik. All rights reserved. 18+</div>'
+        + '<div class="footer__legal">Registration certificate ЭЛ № ФС 77 - 63615 issued by the'
+        + " Federal Service for Supervision in the Sphere of Telecom, Information Technologies"
+        + " and Mass Communications (Roskomnadzor).</div></footer>"
+    )
+
+
+HEADER = _menu()
+FOOTER = _footer()
+
+
+def document(title: str, head_extra: str, main: str, aside: str = "") -> str:
+    """A whole HTML page: shared chrome around one page's own ``<head>`` tags and content."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en" prefix="og: http://ogp.me/ns# article: http://ogp.me/ns/article#">'
+        '<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f"<title>{title}</title>\n"
+        f"{head_extra}\n{STYLE}\n{SCRIPTS}\n</head>\n"
+        f'<body class="body">{HEADER}<div class="layout"><main class="layout__main">{main}</main>'
+        f'<aside class="layout__aside sidebar">{aside}</aside></div>{FOOTER}</body></html>\n'
+    )

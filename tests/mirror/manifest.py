@@ -1,0 +1,139 @@
+"""Ground truth: for every article, the record a perfect crawler writes, computed from the model.
+
+The record has the dataset's columns (see the README's schema) that do not depend on the crawl
+itself (``fetched_at``, ``depth``, ``referer`` and ``job_id`` do). What a page variant does not
+carry, a perfect crawler cannot know, so the record leaves it empty: a page without valid JSON-LD
+has no publisher; without JSON-LD and microdata, no genre and no creation time. The rules per field
+are in ``record``; none of them reads the mirror's HTML.
+
+Beside the columns a record has ``status`` (``article``, or ``rejected`` with ``reject_reason``),
+``robots_allowed``, ``variants`` and ``path`` (where the mirror serves it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+from typing import IO, Any
+
+from tests.mirror import seed as real
+from tests.mirror.model import ROBOTS_DISALLOWED_DAY, Article, Site
+
+SITE = "sputnikglobe.com"
+
+
+def collapse(text: str) -> str:
+    """Whitespace collapsed to single spaces, ends trimmed."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def iso(moment: datetime) -> str:
+    """A UTC instant as ``2024-04-10T02:11:00Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def content_hash(headline: str | None, body: str) -> str:
+    """SHA-256 (hex) of the normalized headline, a newline, and the normalized body."""
+    return hashlib.sha256(f"{headline or ''}\n{body}".encode()).hexdigest()
+
+
+def _images(article: Article) -> list[dict[str, Any]]:
+    """``images`` as the JSON-LD ``image`` value gives them; nothing without valid JSON-LD."""
+    variants = article.stub.variants
+    if not variants.jsonld_valid:
+        return []
+    crops = [{"url": u, "width": w, "height": h} for u, w, h in article.image.crops]
+    if variants.shape == "alt":
+        return crops[:1]
+    if variants.shape == "scalar":
+        return [{"url": article.image.main_url, "width": None, "height": None}]
+    return crops
+
+
+def record(site: Site, index: int) -> dict[str, Any]:
+    """The truth for article ``index``."""
+    article = site.article(index)
+    stub, v = article.stub, article.stub.variants
+    jsonld, structured = v.jsonld_valid, v.jsonld_valid or v.microdata
+    dated = v.kind != "no-date"
+    headline = collapse(stub.headline) if v.kind != "no-headline" else None
+    body = "\n\n".join(collapse(p) for p in article.body_paragraphs)
+    modified: str | None = None
+    if dated and (structured or article.modified != stub.published):
+        # Without structured data only the visible "(Updated: ...)" text tells it.
+        modified = iso(article.modified)
+    reason = None
+    if headline is None:
+        reason = "missing-headline"
+    elif not dated:
+        reason = "missing-published-at"
+    return {
+        "url": stub.url,
+        "article_id": stub.article_id,
+        "site": SITE,
+        "headline": headline,
+        "description": collapse(article.description),
+        "body": body,
+        "section": stub.section,
+        "tags": list(dict.fromkeys(t.lower for t in stub.tags)),
+        "keywords": list(article.keywords),
+        "authors": list(article.authors),
+        "genre": article.genre if structured else None,
+        "language": "en",
+        "published_at": iso(stub.published) if dated else None,
+        "created_at": iso(article.created) if dated and structured else None,
+        "modified_at": modified,
+        "image_url": article.image.main_url,
+        "images": _images(article),
+        "related_urls": [site.stubs[t].url for t in article.related],
+        "publisher": dict(real.PUBLISHER) if jsonld else None,
+        "copyright_year": stub.published.year if jsonld else None,
+        "word_count": len(body.split()),
+        "content_hash": content_hash(headline, body),
+        "status": "rejected" if reason else "article",
+        "reject_reason": reason,
+        "robots_allowed": stub.day != ROBOTS_DISALLOWED_DAY,
+        "variants": asdict(v),
+        "path": stub.path,
+    }
+
+
+def records(site: Site) -> Iterable[dict[str, Any]]:
+    return (record(site, i) for i in range(len(site)))
+
+
+def write(site: Site, out: IO[str]) -> int:
+    """Write every record as one JSON line; return how many."""
+    count = 0
+    for rec in records(site):
+        out.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def reachable(site: Site, start: Iterable[int], depth_limit: int) -> dict[int, int]:
+    """Articles a crawler reaches from ``start`` through related links: index -> depth.
+
+    Depth counts as Scrapy's ``DEPTH_LIMIT`` does (start pages are depth 0; ``0`` means no
+    limit). Pages robots.txt disallows are never fetched, so their links are not followed.
+    """
+    depth: dict[int, int] = {}
+    queue: deque[int] = deque()
+    for index in start:
+        if index not in depth and site.stubs[index].day != ROBOTS_DISALLOWED_DAY:
+            depth[index] = 0
+            queue.append(index)
+    while queue:
+        index = queue.popleft()
+        if depth_limit and depth[index] >= depth_limit:
+            continue
+        for target in site.related(index):
+            if target not in depth and site.stubs[target].day != ROBOTS_DISALLOWED_DAY:
+                depth[target] = depth[index] + 1
+                queue.append(target)
+    return depth

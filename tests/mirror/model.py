@@ -1,0 +1,545 @@
+"""The site model: a deterministic set of Sputnik articles, their related-article graph and the
+page variants each one is rendered with.
+
+A ``Site`` is built from two numbers, ``articles`` and ``seed``; the same pair always gives the same
+articles, graph and bytes. Building one costs a light ``Stub`` per article (id, path, headline,
+time, section, tags, variants); the full ``Article`` (text, images, related links) is made on
+demand and cached, so 50,000 articles start in about a second.
+
+Articles are numbered in publication order. Generated articles start on ``GENERATED_START``, one
+about every ``INTERVAL_MINUTES``; the real seed article of ``seed-article.txt`` and its two related
+articles of 2024-04-09 are always present, at their real paths, in their place in time.
+
+The related graph: each article links to 0-6 others (mostly older, some newer, so the graph has
+cycles); runs of ``CHAIN_LENGTH`` articles form chains in which each links only to the one before;
+about ``ORPHAN_PERCENT`` % of articles are orphans that no related link reaches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from random import Random
+from typing import TypeVar
+
+from tests.mirror import seed as real
+from tests.mirror import text
+from tests.mirror.text import Tag
+
+PUBLIC_ORIGIN = "https://sputnikglobe.com"
+FORMER_ORIGIN = "https://sputniknews.com"
+IMAGE_ORIGIN = "https://cdn1.img.sputnikglobe.com"
+GENERATED_START = datetime(2024, 1, 1, tzinfo=UTC)
+INTERVAL_MINUTES = 15
+FIRST_GENERATED_ID = 1115800000
+ORPHAN_PERCENT = 4
+CHAIN_LENGTH = 25
+RELATED_COUNT_WEIGHTS = (8, 12, 20, 22, 18, 12, 8)  # chance of 0, 1, ... 6 related articles
+# A day whose articles robots.txt withholds from crawlers (see render_feeds.robots_txt).
+ROBOTS_DISALLOWED_DAY = "20240102"
+
+# Variant dimensions, each a tuple of (value, percent); the percentages of a dimension add to 100.
+# jsonld: "plain" NewsArticle script, "graph" wrapped in @graph beside WebSite and BreadcrumbList,
+# "multi" several scripts, "missing", "broken" (invalid JSON). microdata: block present or not.
+STRUCTURE = (
+    (("plain", True), 45),
+    (("graph", True), 15),
+    (("multi", True), 8),
+    (("plain", False), 7),
+    (("missing", True), 8),
+    (("broken", True), 7),
+    (("missing", False), 5),
+    (("broken", False), 5),
+)
+# shape of JSON-LD values: "canonical" (objects and lists as in the seed), "alt" (other objects and
+# lists), "scalar" (plain strings where the vocabulary allows them).
+SHAPES = (("canonical", 50), ("alt", 25), ("scalar", 25))
+TIMESTAMPS = (
+    ("minute", 55),  # 2024-04-10T02:11+0000, as the real site
+    ("seconds", 10),  # 2024-04-10T02:11:00+0000
+    ("seconds-z", 10),  # 2024-04-10T02:11:00Z
+    ("minute-z", 5),  # 2024-04-10T02:11Z
+    ("offset", 10),  # 2024-04-10T05:11+0300, Moscow time
+    ("colon", 10),  # 2024-04-10T02:11:00+00:00
+)
+URLS = (("slug", 95), ("id-only", 5))
+HEADLINES = (("plain", 70), ("dash", 10), ("colon", 10), ("non-latin", 5), ("quotes", 5))
+KINDS = (("article", 94), ("live", 4), ("no-date", 1), ("no-headline", 1))
+
+
+T = TypeVar("T")
+
+
+def _pick(rng: Random, choices: tuple[tuple[T, int], ...]) -> T:
+    roll = rng.randrange(100)
+    for value, percent in choices:
+        if roll < percent:
+            return value
+        roll -= percent
+    raise AssertionError("percentages must add to 100")
+
+
+@dataclass(frozen=True, slots=True)
+class Variants:
+    """How one article's page is rendered; see the dimension tables above."""
+
+    jsonld: str = "plain"
+    microdata: bool = True
+    shape: str = "canonical"
+    timestamp: str = "minute"
+    url: str = "slug"
+    headline: str = "plain"
+    kind: str = "article"
+    entities: bool = False  # curly quotes and apostrophes written as HTML entities
+    compact_meta_time: bool = False  # article:published_time as 20240410T0211+0000
+
+    @property
+    def jsonld_valid(self) -> bool:
+        return self.jsonld in ("plain", "graph", "multi")
+
+
+FULL = Variants()
+
+
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """What every article needs at start-up: enough for listings, feeds and the graph."""
+
+    index: int
+    key: str  # seeds this article's random streams
+    article_id: int
+    path: str
+    headline: str
+    published: datetime
+    section: str
+    tags: tuple[Tag, ...]
+    orphan: bool
+    chain: bool
+    variants: Variants
+
+    @property
+    def url(self) -> str:
+        return PUBLIC_ORIGIN + self.path
+
+    @property
+    def day(self) -> str:
+        return self.published.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An inline link inside a paragraph."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A photo: its main (``1920x0``) address and its 16:9, 4:3 and 1:1 crops."""
+
+    media_id: int
+    main_url: str
+    crops: tuple[tuple[str, int, int], ...]  # (url, width, height)
+    alt: str
+    credit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One ``div.article__block`` (or sub-head) of the body, in page order.
+
+    kind: ``text`` (segments), ``quote`` (text), ``h2``/``h3`` (text), ``related`` (target, form),
+    ``media`` (image), ``photolenta`` (images), ``banner``, ``tweet`` (text, href), ``live``
+    (text = entry title, paragraphs, time).
+    """
+
+    kind: str
+    text: str = ""
+    segments: tuple[str | Link, ...] = ()
+    target: int = -1
+    form: str = ""
+    image: Image | None = None
+    images: tuple[Image, ...] = ()
+    href: str = ""
+    paragraphs: tuple[str, ...] = ()
+    time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """Everything on one article's page, as the model knows it."""
+
+    stub: Stub
+    description: str
+    blocks: tuple[Block, ...]
+    authors: tuple[str, ...]
+    genre: str
+    keywords: tuple[str, ...]
+    keywords_raw: str  # the meta/microdata string, with the site's odd spacing
+    created: datetime
+    modified: datetime
+    image: Image
+    related: tuple[int, ...]
+    jsonld_related_forms: tuple[str, ...]
+
+    @property
+    def body_paragraphs(self) -> list[str]:
+        """Body text as a perfect reader sees it: text, quotes, sub-heads, live entries."""
+        out: list[str] = []
+        for block in self.blocks:
+            if block.kind == "text":
+                out.append("".join(s if isinstance(s, str) else s.text for s in block.segments))
+            elif block.kind in ("quote", "h2", "h3"):
+                out.append(block.text)
+            elif block.kind == "live":
+                out.append(block.text)
+                out.extend(block.paragraphs)
+        return out
+
+
+def image_url(media_id: int, day: datetime, box: tuple[int, int, int, int], size: str) -> str:
+    """A CDN address in the site's form: ``/img/<yyyy>/<mm>/<dd>/<id>_<box>_<WxH>_80_0_0_<md5>``."""
+    folder = f"{day.year:04x}/{day.month:02x}/{day.day:02x}"
+    digest = hashlib.md5(f"{media_id}:{box}:{size}".encode()).hexdigest()
+    coords = ":".join(map(str, box))
+    return f"{IMAGE_ORIGIN}/img/{folder}/{media_id}_{coords}_{size}_80_0_0_{digest}.jpg"
+
+
+def make_image(media_id: int, day: datetime, alt: str, main_url: str | None = None) -> Image:
+    width, height = 900, 600  # the original photo
+    boxes = ((0, 22, 900, 528), (50, 0, 850, 600), (150, 0, 750, 600))
+    sizes = ((1920, 1080), (1920, 1440), (1920, 1920))
+    crops = tuple(
+        (image_url(media_id, day, box, f"{w}x{h}"), w, h)
+        for box, (w, h) in zip(boxes, sizes, strict=True)
+    )
+    assert (width, height) == (900, 600)
+    main = main_url or image_url(media_id, day, boxes[0], "1920x0")
+    return Image(media_id, main, crops, alt, "© Sputnik / Photo bank")
+
+
+class Site:
+    """The whole model. ``stubs`` are in publication order; ``article(i)`` builds page ``i``."""
+
+    def __init__(self, articles: int, seed: int = 1) -> None:
+        if articles < 3:
+            raise ValueError(
+                f"articles must be at least 3 (the seed and its two related), got {articles}"
+            )
+        self.seed = seed
+        stubs = [self._real_stub(p, i, h, t) for p, i, h, t in real.RELATED]
+        stubs.append(
+            self._real_stub(real.SEED_PATH, real.SEED_ID, real.SEED_HEADLINE, real.SEED_TIME)
+        )
+        taken = {s.article_id for s in stubs}
+        stubs += [self._generated_stub(n, taken) for n in range(articles - 3)]
+        stubs.sort(key=lambda s: (s.published, s.article_id))
+        self.stubs: list[Stub] = [replace(s, index=i) for i, s in enumerate(stubs)]
+        self.by_path: dict[str, int] = {s.path: s.index for s in self.stubs}
+        self.by_id: dict[int, int] = {s.article_id: s.index for s in self.stubs}
+        self.seed_index = self.by_id[real.SEED_ID]
+        self.article = lru_cache(maxsize=2048)(self._build_article)
+
+    def __len__(self) -> int:
+        return len(self.stubs)
+
+    # -- stubs ------------------------------------------------------------------------------
+
+    def _real_stub(self, path: str, article_id: int, headline: str, published: datetime) -> Stub:
+        if article_id == real.SEED_ID:
+            section = real.SEED_SECTION
+            tags = tuple(text.TAG_BY_LOWER[t.lower()] for t in real.SEED_TAGS)
+        else:
+            rng = Random(f"real:{article_id}")
+            section = rng.choice(text.SECTIONS)
+            tags = tuple(text.TAG_BY_LOWER[t] for t in ("russia", "china", "brics"))
+        return Stub(
+            -1,
+            f"real:{article_id}",
+            article_id,
+            path,
+            headline,
+            published,
+            section,
+            tags,
+            orphan=False,
+            chain=False,
+            variants=FULL,
+        )
+
+    def _generated_stub(self, ordinal: int, taken: set[int]) -> Stub:
+        key = f"{self.seed}:{ordinal}"
+        rng = Random(key)
+        (jsonld, microdata) = _pick(rng, STRUCTURE)
+        variants = Variants(
+            jsonld=jsonld,
+            microdata=microdata,
+            shape=_pick(rng, SHAPES),
+            timestamp=_pick(rng, TIMESTAMPS),
+            url=_pick(rng, URLS),
+            headline=_pick(rng, HEADLINES),
+            kind=_pick(rng, KINDS),
+            entities=rng.random() < 0.3,
+            compact_meta_time=rng.random() < 0.3,
+        )
+        published = GENERATED_START + timedelta(
+            minutes=ordinal * INTERVAL_MINUTES + rng.randrange(INTERVAL_MINUTES)
+        )
+        article_id = FIRST_GENERATED_ID + ordinal * 280 + rng.randrange(250)
+        while article_id in taken:
+            article_id += 1
+        taken.add(article_id)
+        headline = text.headline(rng, variants.headline)
+        if variants.kind == "live":
+            headline = f"LIVE UPDATES: {headline}"
+        day = published.strftime("%Y%m%d")
+        slug = text.slugify(headline)
+        path = (
+            f"/{day}/{article_id}.html"
+            if variants.url == "id-only"
+            else f"/{day}/{slug}-{article_id}.html"
+        )
+        tags = tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 10))))
+        chain = (ordinal // CHAIN_LENGTH) % 15 == 7
+        return Stub(
+            -1,
+            key,
+            article_id,
+            path,
+            headline,
+            published,
+            rng.choice(text.SECTIONS),
+            tags,
+            orphan=not chain and rng.randrange(100) < ORPHAN_PERCENT,
+            chain=chain,
+            variants=variants,
+        )
+
+    # -- graph ------------------------------------------------------------------------------
+
+    def related(self, index: int) -> tuple[int, ...]:
+        """The related articles of article ``index``, in page order."""
+        stub = self.stubs[index]
+        if stub.article_id == real.SEED_ID:
+            return tuple(self.by_id[r[1]] for r in real.RELATED)
+        if stub.chain:
+            before = self.stubs[index - 1] if index else None
+            return (index - 1,) if before is not None and before.chain else ()
+        rng = Random(f"{stub.key}:related")
+        wanted = _pick(rng, tuple(enumerate(RELATED_COUNT_WEIGHTS)))
+        if stub.key.startswith("real:"):
+            wanted = 3
+        chosen: list[int] = []
+        if stub.article_id == real.RELATED[1][1]:
+            chosen.append(self.by_id[real.RELATED[0][1]])
+        for _ in range(wanted * 4):
+            if len(chosen) >= wanted:
+                break
+            forward = rng.random() < 0.15 and not stub.key.startswith("real:")
+            target = index + rng.randint(1, 150) if forward else index - rng.randint(1, 300)
+            if not 0 <= target < len(self.stubs) or target == index or target in chosen:
+                continue
+            if self.stubs[target].orphan:
+                continue
+            chosen.append(target)
+        return tuple(chosen)
+
+    # -- full articles -----------------------------------------------------------------------
+
+    def _build_article(self, index: int) -> Article:
+        stub = self.stubs[index]
+        rng = Random(f"{stub.key}:page")
+        related = self.related(index)
+        if stub.article_id == real.SEED_ID:
+            return self._seed_article(stub, related)
+        kind = stub.variants.kind
+        published = stub.published
+        created = (
+            published if rng.random() < 0.8 else published - timedelta(minutes=rng.randint(1, 90))
+        )
+        modified = published
+        if rng.random() < 0.4:
+            modified = published + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+        n_authors = _pick(rng, ((0, 40), (1, 50), (2, 10)))
+        authors = tuple(dict.fromkeys(rng.sample(text.AUTHORS, n_authors)))
+        keywords = tuple(text.keyword_phrases(rng, list(stub.tags), rng.randint(3, 8)))
+        keywords_raw = rng.choice((", ", ",", " , ")).join(keywords) + rng.choice(("", ",", ", "))
+        description = text.paragraph(rng, (1, 2))
+        image = make_image(stub.article_id + rng.randint(50, 400), published, stub.headline)
+        blocks = self._body_blocks(rng, stub, related, kind)
+        jsonld_forms = tuple(
+            _pick(rng, (("public", 85), ("former", 10), ("query", 5))) for _ in related
+        )
+        return Article(
+            stub,
+            description,
+            blocks,
+            authors,
+            rng.choice(text.GENRES),
+            keywords,
+            keywords_raw,
+            created,
+            modified,
+            image,
+            related,
+            jsonld_forms,
+        )
+
+    def _body_blocks(
+        self, rng: Random, stub: Stub, related: tuple[int, ...], kind: str
+    ) -> tuple[Block, ...]:
+        """Text with every block type the site uses, related cards spread between paragraphs."""
+        paragraphs = [self._paragraph(rng, stub) for _ in range(rng.randint(4, 14))]
+        if rng.random() < 0.6:
+            dateline = f"{rng.choice(text.CITIES)} (Sputnik) - "
+            paragraphs[0] = (dateline + _first_text(paragraphs[0]), *paragraphs[0][1:])
+        blocks: list[Block] = [Block("text", segments=p) for p in paragraphs]
+        extras: list[Block] = []
+        if rng.random() < 0.5:
+            extras.append(Block("quote", text=text.sentence(rng)))
+        if rng.random() < 0.4:
+            extras.append(Block("h2", text=text.headline(rng, "plain")))
+        if rng.random() < 0.15:
+            extras.append(Block("h3", text=text.headline(rng, "plain")))
+        if rng.random() < 0.5:
+            extras.append(Block("media", image=self._extra_image(rng, stub, 1)))
+        if rng.random() < 0.1:
+            extras.append(
+                Block(
+                    "photolenta", images=tuple(self._extra_image(rng, stub, k) for k in range(2, 6))
+                )
+            )
+        if rng.random() < 0.7:
+            extras.append(Block("banner"))
+        if rng.random() < 0.15:
+            handle = rng.choice(("mfa_russia", "KremlinRussia_E", "SputnikInt", "mod_russia"))
+            extras.append(
+                Block(
+                    "tweet",
+                    text=text.sentence(rng),
+                    href=f"https://twitter.com.invalid/{handle}/status/{rng.randrange(10**18)}",
+                )
+            )
+        # Inline related cards: all of them when the structured data cannot carry the list,
+        # otherwise a leading share (possibly none), so both sources matter to a crawler. Cards
+        # keep the related list's order, so that page order is one order whatever the source.
+        shown = len(related) if not stub.variants.jsonld_valid else rng.randint(0, len(related))
+        cards = [Block("related", target=t, form=_card_form(rng)) for t in related[:shown]]
+        if cards and rng.random() < 0.05:
+            cards.append(Block("related", target=related[0], form="query"))
+        slots: dict[int, list[Block]] = {}  # blocks to place after paragraph k
+        for block in extras:
+            slots.setdefault(rng.randint(0, len(blocks) - 1), []).append(block)
+        for slot, block in zip(
+            sorted(rng.randint(0, len(blocks) - 1) for _ in cards), cards, strict=True
+        ):
+            slots.setdefault(slot, []).append(block)
+        blocks = [b for k, p in enumerate(blocks) for b in (p, *slots.get(k, ()))]
+        if kind == "live":
+            entries = [
+                Block(
+                    "live",
+                    text=text.headline(rng, "plain"),
+                    paragraphs=tuple(text.paragraph(rng, (1, 3)) for _ in range(rng.randint(1, 2))),
+                    time=stub.published + timedelta(minutes=10 * (k + 1)),
+                )
+                for k in range(rng.randint(3, 8))
+            ]
+            blocks[2:2] = reversed(entries)  # newest entry first, as on the site
+        return tuple(blocks)
+
+    def _paragraph(self, rng: Random, stub: Stub) -> tuple[str | Link, ...]:
+        """A paragraph, sometimes with an inline link (not a related link) inside it."""
+        body = text.paragraph(rng)
+        roll = rng.random()
+        if roll > 0.25:
+            return (body,)
+        head, _, tail = body.partition(". ")
+        if not tail:
+            return (body,)
+        if roll < 0.12:
+            target = self.stubs[rng.randrange(len(self.stubs))]
+            if target.orphan:
+                return (body,)
+            link = Link("earlier reported", target.url)
+        elif roll < 0.18:
+            link = Link("the tag", PUBLIC_ORIGIN + rng.choice(text.TAGS).path)
+        else:
+            link = Link(
+                "a statement",
+                f"https://www.agency-{rng.randrange(9)}.invalid/news/{rng.randrange(10**6)}",
+            )
+        return (f"{head}. As ", link, f" said, {tail}")
+
+    def _extra_image(self, rng: Random, stub: Stub, n: int) -> Image:
+        return make_image(
+            stub.article_id + 500 + n * 7 + rng.randrange(5), stub.published, text.sentence(rng)
+        )
+
+    def _seed_article(self, stub: Stub, related: tuple[int, ...]) -> Article:
+        blocks: list[Block] = [Block("text", segments=(p,)) for p in real.SEED_PARAGRAPHS]
+        blocks.insert(2, Block("related", target=related[0], form="relative"))
+        blocks.insert(4, Block("banner"))
+        blocks.insert(5, Block("related", target=related[1], form="public"))
+        image = make_image(
+            real.SEED_IMAGE_MEDIA_ID,
+            stub.published,
+            "Russian Foreign Minister Sergey Lavrov and Chinese President Xi Jinping",
+            main_url=real.SEED_IMAGE_URL,
+        )
+        return Article(
+            stub,
+            real.SEED_DESCRIPTION,
+            tuple(blocks),
+            (real.SEED_AUTHOR,),
+            real.SEED_GENRE,
+            real.SEED_KEYWORDS,
+            ", ".join(real.SEED_KEYWORDS),
+            stub.published,
+            stub.published,
+            image,
+            related,
+            ("public", "public"),
+        )
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def latest(self, count: int, before: int | None = None) -> list[Stub]:
+        """The ``count`` newest articles (older than index ``before``), newest first."""
+        end = len(self.stubs) if before is None else max(0, before)
+        return self.stubs[max(0, end - count) : end][::-1]
+
+    @property
+    def tag_index(self) -> dict[str, list[int]]:
+        """Tag page path -> article indices, newest first (built once, on first use)."""
+        if not hasattr(self, "_tag_index"):
+            index: dict[str, list[int]] = {}
+            for stub in reversed(self.stubs):
+                for tag in stub.tags:
+                    index.setdefault(tag.path, []).append(stub.index)
+            self._tag_index = index
+        return self._tag_index
+
+
+def _first_text(segments: tuple[str | Link, ...]) -> str:
+    first = segments[0]
+    return first if isinstance(first, str) else first.text
+
+
+def _card_form(rng: Random) -> str:
+    """How an inline related card writes its link, in the real site's proportions (our guess)."""
+    return _pick(
+        rng,
+        (
+            ("public", 40),  # https://sputnikglobe.com/...
+            ("relative", 25),  # /20240409/...
+            ("query", 10),  # ?chat_room_id=...
+            ("fragment", 5),  # #comments
+            ("amp", 8),  # https://sputnikglobe.com/amp/...
+            ("former", 7),  # https://sputniknews.com/...
+            ("scheme-relative", 5),  # //sputnikglobe.com/...
+        ),
+    )

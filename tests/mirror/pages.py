@@ -1,0 +1,62 @@
+"""Routing: which page a request target names, rendered from the model.
+
+``render(site, target)`` is the only thing the HTTP server calls; it never touches the network and
+is deterministic, so tests can also call it directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from tests.mirror import render_article, render_feeds, render_lists
+from tests.mirror.model import Site
+
+HTML = "text/html; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+
+ARTICLE_PATH = re.compile(r"^(?:/amp)?/\d{8}/(?:[^/?#]*-)?\d{6,}\.html$")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A rendered response: status, body and its media type."""
+
+    status: int
+    body: bytes
+    content_type: str = HTML
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def render(site: Site, target: str) -> Page:
+    """The page for a request target such as ``/20240410/slug-1117838001.html?x=1``."""
+    parts = urlsplit(target)
+    path, query = parts.path, parse_qs(parts.query)
+    if ARTICLE_PATH.match(path):
+        amp = path.startswith("/amp/")
+        index = site.by_path.get(path.removeprefix("/amp") if amp else path)
+        if index is None:
+            return not_found(site)
+        html = render_article.amp_page(site, index) if amp else render_article.page(site, index)
+        return Page(200, html.encode())
+    if path == "/robots.txt":
+        return Page(200, render_feeds.robots_txt().encode(), "text/plain; charset=utf-8")
+    if path == "/export/rss2/archive/index.xml":
+        return Page(200, render_feeds.rss(site).encode(), "application/rss+xml; charset=utf-8")
+    if path == "/sitemap_article_index.xml":
+        return Page(200, render_feeds.sitemap_index(site).encode(), XML)
+    if path == "/sitemap_article.xml":
+        xml = render_feeds.sitemap(site, _one(query, "date_start"), _one(query, "date_end"))
+        return Page(200, xml.encode(), XML) if xml is not None else not_found(site)
+    html = render_lists.page(site, path, query)
+    return Page(200, html.encode()) if html is not None else not_found(site)
+
+
+def not_found(site: Site) -> Page:
+    return Page(404, render_lists.not_found_page(site).encode())
+
+
+def _one(query: dict[str, list[str]], name: str) -> str:
+    values = query.get(name)
+    return values[0] if values else ""

@@ -1,0 +1,112 @@
+"""Start the mirror as a subprocess, for the test fixture and the benchmarks.
+
+The child listens on port 0 and prints its base URL as its first stdout line; we read that line
+(no fixed port, no polling) and kill and reap the child on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECS = 60
+STOP_TIMEOUT_SECS = 10
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A running mirror: its base URL (no trailing slash), what it serves, its process."""
+
+    url: str
+    articles: int
+    seed: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stats(self) -> dict[str, Any]:
+        """The server's request counters (``/__mirror__/stats``)."""
+        with urllib.request.urlopen(self.url + "/__mirror__/stats", timeout=10) as response:
+            return json.load(response)
+
+
+@contextmanager
+def run_mirror(
+    articles: int = 300,
+    seed: int = 1,
+    faults: str | None = None,
+    access_log: str | os.PathLike[str] | None = None,
+    cpus: set[int] | None = None,
+) -> Iterator[Mirror]:
+    """Run ``python -m tests.mirror serve`` for the ``with`` block.
+
+    :param articles: articles in the site
+    :param seed: site seed
+    :param faults: fault spec (see ``tests/mirror/faults.py``)
+    :param access_log: file the server appends one line per request to
+    :param cpus: CPUs to pin the server to (Linux), e.g. ``{0}`` for a one-core benchmark
+    """
+    command = [sys.executable, "-u", "-m", "tests.mirror", "serve", "--port", "0"]
+    command += ["--articles", str(articles), "--seed", str(seed)]
+    if faults:
+        command += ["--faults", faults]
+    if access_log is not None:
+        command += ["--access-log", os.fspath(access_log)]
+    process = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, preexec_fn=_pin(cpus)
+    )
+    try:
+        url = _first_line(process)
+        yield Mirror(url, articles, seed, process)
+    finally:
+        _stop(process)
+
+
+def _pin(cpus: set[int] | None) -> Callable[[], None] | None:
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+def _first_line(process: subprocess.Popen[bytes]) -> str:
+    """The URL the child prints once it listens; its stderr is ours, so errors show above."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT_SECS
+    line = b""
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([process.stdout], [], [], left)[0]:
+            raise RuntimeError(f"mirror printed no URL within {START_TIMEOUT_SECS}s")
+        chunk = os.read(process.stdout.fileno(), 1024)
+        if not chunk:
+            code = process.wait()
+            raise RuntimeError(f"mirror exited with {code} before printing its URL (see stderr)")
+        line += chunk
+    return line.decode().strip()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_SECS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

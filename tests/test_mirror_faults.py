@@ -94,6 +94,17 @@ def get(
         connection.close()
 
 
+def raw(mirror: Mirror, data: bytes) -> bytes:
+    """Everything the server sends back for ``data`` until it closes the connection."""
+    parts = urlsplit(mirror.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
 # -- parsing ------------------------------------------------------------------------------------
 
 
@@ -212,19 +223,25 @@ def test_slow(faulty: Mirror):
     assert time.monotonic() - started >= SLOW_SECS
 
 
+def test_slow_keeps_pipelined_order(faulty: Mirror):
+    host = urlsplit(faulty.url).netloc
+    requests = [
+        f"GET {targets()['slow']} HTTP/1.1\r\nHost: {host}\r\n\r\n",
+        f"GET {targets()['404']} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+    ]
+    answer = raw(faulty, "".join(requests).encode())
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.count(b"HTTP/1.1 404 ") == 1
+
+
 def test_drop(faulty: Mirror):
     with pytest.raises(http.client.RemoteDisconnected):
         get(faulty, targets()["drop"])
 
 
 def test_truncate(faulty: Mirror):
-    parts = urlsplit(faulty.url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        request = f"GET {targets()['truncate']} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n"
-        sock.sendall(request.encode())
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
+    request = f"GET {targets()['truncate']} HTTP/1.1\r\nHost: x\r\n\r\n"
+    received = raw(faulty, request.encode())  # the server closes after half the body
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
     fields = dict(line.lower().split(b": ", 1) for line in head.split(b"\r\n")[1:])

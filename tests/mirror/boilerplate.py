@@ -158,14 +158,44 @@ HEADER = _menu()
 FOOTER = _footer()
 
 
+_OPEN = (
+    '<!DOCTYPE html>\n<html lang="en" prefix="og: http://ogp.me/ns# article: http://ogp.me/ns/article#">'
+    '<head>\n<meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n<title>'
+)
+_HEAD_CLOSE = f"\n{STYLE}\n{SCRIPTS}\n</head>\n"
+_BODY_OPEN = f'<body class="body">{HEADER}<div class="layout"><main class="layout__main">'
+_ASIDE_OPEN = '</main><aside class="layout__aside sidebar">'
+_CLOSE = f"</aside></div>{FOOTER}</body></html>\n"
+# The same chrome, encoded once: most of a page's bytes never need encoding per request.
+_OPEN_B, _HEAD_CLOSE_B, _BODY_OPEN_B, _ASIDE_OPEN_B, _CLOSE_B = (
+    part.encode() for part in (_OPEN, _HEAD_CLOSE, _BODY_OPEN, _ASIDE_OPEN, _CLOSE)
+)
+
+
 def document(title: str, head_extra: str, main: str, aside: str = "") -> str:
     """A whole HTML page: shared chrome around one page's own ``<head>`` tags and content."""
     return (
-        '<!DOCTYPE html>\n<html lang="en" prefix="og: http://ogp.me/ns# article: http://ogp.me/ns/article#">'
-        '<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-        f"<title>{title}</title>\n"
-        f"{head_extra}\n{STYLE}\n{SCRIPTS}\n</head>\n"
-        f'<body class="body">{HEADER}<div class="layout"><main class="layout__main">{main}</main>'
-        f'<aside class="layout__aside sidebar">{aside}</aside></div>{FOOTER}</body></html>\n'
+        f"{_OPEN}{title}</title>\n{head_extra}{_HEAD_CLOSE}{_BODY_OPEN}{main}{_ASIDE_OPEN}{aside}"
+        f"{_CLOSE}"
+    )
+
+
+def document_bytes(
+    title: str, head_extra: str, main: str, aside: str = "", tail: bytes = b""
+) -> bytes:
+    """``document`` as UTF-8 bytes, joining the pre-encoded chrome (the fast path); ``tail``
+    is already-encoded content appended to ``main``."""
+    return b"".join(
+        (
+            _OPEN_B,
+            f"{title}</title>\n{head_extra}".encode(),
+            _HEAD_CLOSE_B,
+            _BODY_OPEN_B,
+            main.encode(),
+            tail,
+            _ASIDE_OPEN_B,
+            aside.encode(),
+            _CLOSE_B,
+        )
     )

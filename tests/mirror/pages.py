@@ -38,8 +38,9 @@ def render(site: Site, target: str) -> Page:
         index = site.by_path.get(path.removeprefix("/amp") if amp else path)
         if index is None:
             return not_found(site)
-        html = render_article.amp_page(site, index) if amp else render_article.page(site, index)
-        return Page(200, html.encode())
+        if amp:
+            return Page(200, render_article.amp_page(site, index).encode())
+        return Page(200, render_article.page(site, index))
     if path == "/robots.txt":
         return Page(200, render_feeds.robots_txt().encode(), "text/plain; charset=utf-8")
     if path == "/export/rss2/archive/index.xml":

@@ -501,10 +501,10 @@ def sidebar(site: Site, stub: Stub) -> str:
     return f'<div class="lenta">{items}</div>'
 
 
-_recommendations: dict[int, list[str]] = {}
+_recommendations: dict[int, list[bytes]] = {}
 
 
-def recommendations(site: Site, rng: Random) -> str:
+def recommendations(site: Site, rng: Random) -> bytes:
     """An inline state script of varying size: real pages weigh 100-250 KB in all."""
     items = _recommendations.get(id(site))
     if items is None:
@@ -512,7 +512,7 @@ def recommendations(site: Site, rng: Random) -> str:
         items = [
             json.dumps(
                 {"id": s.article_id, "title": s.headline, "url": s.url, "views": s.index * 7}
-            )
+            ).encode()
             for s in sample
         ]
         _recommendations.clear()
@@ -520,11 +520,11 @@ def recommendations(site: Site, rng: Random) -> str:
     count = rng.randrange(0, 420)
     start = rng.randrange(len(items))
     chosen = (items * (1 + count // len(items) + 1))[start : start + count]
-    return "<script>window.__RECOMMENDATIONS__=[" + ",".join(chosen) + "];</script>"
+    return b"<script>window.__RECOMMENDATIONS__=[" + b",".join(chosen) + b"];</script>"
 
 
-def page(site: Site, index: int) -> str:
-    """The full HTML of article ``index``."""
+def page(site: Site, index: int) -> bytes:
+    """The full HTML of article ``index``, UTF-8 encoded."""
     article = site.article(index)
     stub, v = article.stub, article.stub.variants
     rng = Random(f"{stub.key}:html")
@@ -540,10 +540,13 @@ def page(site: Site, index: int) -> str:
         + body(site, article)
         + footer(article, rng)
         + "</div>"
-        + recommendations(site, rng)
     )
-    return boilerplate.document(
-        _attr(title), head_tags(site, article, rng), main, sidebar(site, stub)
+    return boilerplate.document_bytes(
+        _attr(title),
+        head_tags(site, article, rng),
+        main,
+        sidebar(site, stub),
+        tail=recommendations(site, rng),
     )
 
 

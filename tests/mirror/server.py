@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -180,6 +181,7 @@ class Connection(asyncio.Protocol):
         self.paused = False  # the client is not reading; stop writing
         self.reading = True
         self.closing = False
+        self.lost_framing = False  # after a bad request: ignore whatever else arrives
         self.timer: asyncio.TimerHandle | None = None
 
     # -- asyncio callbacks ------------------------------------------------------------------
@@ -197,7 +199,7 @@ class Connection(asyncio.Protocol):
         self.mirror.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.closing:
+        if self.closing or self.lost_framing:
             return
         self.buffer += data
         self._parse()
@@ -231,13 +233,15 @@ class Connection(asyncio.Protocol):
             if end < 0:
                 if len(self.buffer) > MAX_HEAD_BYTES:
                     self.queue.append(Request("", "", "", False, "request head too large"))
+                    self.lost_framing = True
                     self.buffer.clear()
                 break
             request, self.body_left = parse_head(bytes(self.buffer[:end]))
             del self.buffer[: end + 4]
             self.queue.append(request)
             if request.bad:
-                self.buffer.clear()  # the framing is lost: nothing after it can be trusted
+                self.lost_framing = True  # nothing after it can be trusted
+                self.buffer.clear()
                 break
         if len(self.queue) > MAX_QUEUED_REQUESTS and self.reading and self.transport:
             self.transport.pause_reading()
@@ -309,7 +313,9 @@ class Connection(asyncio.Protocol):
         keep = request.keep_alive if keep_alive is None else keep_alive
         head = response_head(page, len(page.body), keep)
         body = b"" if request.method == "HEAD" else page.body[:limit]
-        self.transport.write(head + body)
+        self.transport.write(head)
+        if body:
+            self.transport.write(body)  # not head + body: that copies a large page once more
         if log_it:
             self.mirror.log_access(request, str(page.status), len(body))
         if not keep:
@@ -378,6 +384,8 @@ async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     started = time.perf_counter()
     site = Site(args.articles, args.seed)
     mirror = Mirror(site, Faults.from_spec(args.faults), access_log)
+    # The model's objects live until exit: keep them out of every garbage collection.
+    gc.freeze()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(mirror.connection, args.host, args.port)
     host, port = server.sockets[0].getsockname()[:2]

@@ -377,7 +377,9 @@ def sentence(rng: Random) -> str:
 
 
 def paragraph(rng: Random, sentences: tuple[int, int] = (2, 5)) -> str:
-    return " ".join(sentence(rng) for _ in range(rng.randint(*sentences)))
+    low, high = sentences
+    count = low + int(rng.random() * (high - low + 1))
+    return " ".join([SENTENCES[rng.getrandbits(13)] for _ in range(count)])
 
 
 def keyword_phrases(rng: Random, tags: list[Tag], count: int) -> list[str]:

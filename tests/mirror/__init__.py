@@ -1,0 +1,1 @@
+"""An offline model of sputnikglobe.com, served over HTTP: ``python -m tests.mirror --help``."""

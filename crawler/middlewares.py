@@ -1,1 +1,93 @@
-"""Spider and downloader middlewares; filled by the spider issue."""
+"""``BackoffRetryMiddleware``: Scrapy's retries, waiting before each one.
+
+Replaces ``scrapy.downloadermiddlewares.retry.RetryMiddleware`` and reads the same ``RETRY_*``
+settings, plus:
+
+- ``RETRY_BACKOFF_BASE_SECS`` (1.0): the first wait; it doubles with every retry of a request.
+- ``RETRY_BACKOFF_MAX_SECS`` (60): the longest backoff wait.
+- ``RETRY_AFTER_MAX_SECS`` (300): the longest wait a ``Retry-After`` header may ask for; a
+  response asking for more is not retried.
+
+A 429 or 503 with ``Retry-After`` (seconds or an HTTP date) waits what the server asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.response import response_status_message
+
+if TYPE_CHECKING:
+    from scrapy.http import Request, Response
+    from scrapy.settings import BaseSettings
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff_base_secs = _non_negative(settings, "RETRY_BACKOFF_BASE_SECS")
+        self.backoff_max_secs = _non_negative(settings, "RETRY_BACKOFF_MAX_SECS")
+        self.retry_after_max_secs = _non_negative(settings, "RETRY_AFTER_MAX_SECS")
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_secs(response.headers.get(b"Retry-After"))
+        if wait is None:
+            wait = self.backoff_secs(request)
+        elif wait > self.retry_after_max_secs:
+            self.crawler.stats.inc_value("retry/retry_after_too_long")
+            return response
+        else:
+            self.crawler.stats.inc_value("retry/retry_after_honoured")
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await asyncio.sleep(wait)
+        return retry
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await asyncio.sleep(self.backoff_secs(request))
+        return retry
+
+    def backoff_secs(self, request: Request) -> float:
+        tries = request.meta.get("retry_times", 0)
+        return min(self.backoff_max_secs, self.backoff_base_secs * 2**tries)
+
+
+def retry_after_secs(value: bytes | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or HTTP-date), or ``None``."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _non_negative(settings: BaseSettings, name: str) -> float:
+    try:
+        value = settings.getfloat(name)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0, got {settings.get(name)!r}")
+    return value

@@ -1,8 +1,7 @@
 """Scrapy settings for the sputnik crawler.
 
-Only settings that differ from Scrapy's defaults, plus the project's own
-(``SITE_ORIGIN``, ``DATASET_URI``, ``REJECTS_URI``). Override any of them with
-``scrapy crawl -s NAME=VALUE`` or scrapyd's ``setting=NAME=VALUE``.
+Only settings that differ from Scrapy's defaults, plus the project's own. Override any of them
+with ``scrapy crawl sputnik -s NAME=VALUE`` or scrapyd's ``setting=NAME=VALUE``.
 """
 
 BOT_NAME = "crawler"
@@ -10,20 +9,52 @@ BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Politeness
+# Politeness for the live site; the tests and benchmarks on the mirror turn throttling off.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0  # seconds
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 ROBOTSTXT_OBEY = True
 USER_AGENT = "sputnik-crawler/0.1 (+https://github.com/example/sputnik-crawler; research crawler)"
 
-# Output
-FEED_EXPORT_ENCODING = "utf-8"
+# Retries: Scrapy's, with a wait that doubles and honours Retry-After (crawler.middlewares).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+RETRY_AFTER_MAX_SECS = 300
+RETRY_BACKOFF_BASE_SECS = 1.0
+RETRY_BACKOFF_MAX_SECS = 60.0
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_TIMES = 3  # initial response + 3 retries = 4 requests
 
-# Project: where to crawl and where to write
+# Related-article hops from the seeds (seeds are depth 0); 0 would mean no limit.
+DEPTH_LIMIT = 3
+DEPTH_STATS_VERBOSE = True
+
+# Cookies are not needed; without them tldextract never looks for its suffix list online.
+COOKIES_ENABLED = False
+
+EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.extensions.ProgressLogStats": 0,
+    "crawler.extensions.CrawlSummary": 0,
+}
+LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.normalize.NormalizePipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
+    "crawler.pipelines.write.ParquetWriterPipeline": 900,
+}
+
+# Output: Hive-partitioned Parquet datasets (crawler.pipelines.write).
+DATASET_FLUSH_ROWS = 2000  # rows buffered before a file is written
 DATASET_URI = "data/articles"
 REJECTS_URI = "data/rejects"
+
+# Where the site's pages are fetched from; the data always keeps https://sputnikglobe.com URLs.
 SITE_ORIGIN = "https://sputnikglobe.com"
 
-# Misc
 TELNETCONSOLE_ENABLED = False

@@ -1,1 +1,124 @@
-"""Field extraction, one module per source; filled by the spider issue."""
+"""An article page's raw fields, merged field by field from an ordered list of sources.
+
+``SOURCES`` sets the precedence (JSON-LD, then microdata, then HTML and meta tags, markup.md §2),
+like itemadapter's ``ADAPTER_CLASSES``: a new source goes into the list, not into if-chains.
+``FIELD_SOURCES`` holds the exceptions markup.md names: the body comes from the HTML blocks first
+(JSON-LD ``articleBody`` runs paragraphs together), and ``related_urls`` is the union of the inline
+cards and the structured data's links. Every source reads the response's one parsed tree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import suppress
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from crawler.extract import html, jsonld, microdata
+from crawler.items import ArticleItem
+from crawler.urls import canonicalize
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from scrapy.http import TextResponse
+
+__all__ = ["SOURCES", "extract_article", "related_links"]
+
+SOURCES = (jsonld, microdata, html)
+FIELD_SOURCES = {"body": (html, jsonld, microdata)}
+FIELD_NAMES = tuple(f.name for f in fields(ArticleItem))
+NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
+
+# The related links found while extracting, for ``related_links`` on the same response: the
+# spider asks for both, and the page is parsed once.
+_related: WeakKeyDictionary[Any, tuple[str, list[str], Counter[str]]] = WeakKeyDictionary()
+
+
+def extract_article(
+    response: TextResponse, public_url: str
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """``(raw fields, source of each field)`` of an article page, or ``None`` for other pages.
+
+    A page is an article page when it has ``div.article``, ``h1.article__title`` or an article
+    JSON-LD object; tag pages, section lists, docs and 404 pages have none. Raw values keep the
+    page's forms (timestamps as written, keyword strings, ...); ``crawler.normalize`` reads them.
+    ``related_urls`` is already canonical: inline cards in page order, then the structured data's
+    links, duplicates and non-article links dropped. Sources are ``jsonld``, ``microdata`` and
+    ``html``; ``related_urls`` names each that contributed, joined by ``+``.
+
+    :param response: the downloaded page
+    :param public_url: its canonical public URL, the base of relative links
+    """
+    selector = response.selector
+    found = {NAMES[source]: source.extract(selector, public_url) for source in SOURCES}
+    if not found["jsonld"] and not html.is_article(selector.root):
+        return None
+
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for field in FIELD_NAMES:
+        if field == "related_urls":
+            continue
+        for source in FIELD_SOURCES.get(field, SOURCES):
+            value = found[NAMES[source]].get(field)
+            if value not in (None, "", [], {}):
+                raw[field] = value
+                sources[field] = NAMES[source]
+                break
+    if "image_url" not in raw and raw.get("images"):
+        # Only the crops are known: the first stands for the main photo.
+        raw["image_url"] = raw["images"][0]["url"]
+        sources["image_url"] = sources["images"]
+
+    cards = found["html"].get("related_urls", [])
+    linked = found["jsonld"].get("related_urls", [])
+    urls, dropped = _canonical_related(cards, linked, public_url)
+    if urls:
+        raw["related_urls"] = urls
+        names = [name for name, hrefs in (("html", cards), ("jsonld", linked)) if hrefs]
+        sources["related_urls"] = "+".join(names)
+    _remember(response, public_url, urls, dropped)
+    return raw, sources
+
+
+def related_links(response: TextResponse, public_url: str) -> tuple[list[str], Counter[str]]:
+    """Canonical URLs of the page's related articles, and dropped links counted by reason.
+
+    The same list as ``extract_article``'s ``related_urls`` (taken from it when that ran on this
+    response); reasons are ``crawler.urls.canonicalize``'s: ``bad-scheme``, ``off-site``,
+    ``not-article``.
+
+    :param response: the downloaded article page
+    :param public_url: its canonical public URL, the base of relative links
+    """
+    try:
+        cached = _related.get(response)
+    except TypeError:  # not weakly referenceable: nothing was cached
+        cached = None
+    if cached is not None and cached[0] == public_url:
+        return list(cached[1]), Counter(cached[2])
+    selector = response.selector
+    cards = html.related_hrefs(html.parse(selector.root).index["cards"])
+    linked = jsonld.extract(selector, public_url).get("related_urls", [])
+    return _canonical_related(cards, linked, public_url)
+
+
+def _canonical_related(
+    cards: Iterable[str], linked: Iterable[str], public_url: str
+) -> tuple[list[str], Counter[str]]:
+    urls: dict[str, None] = {}
+    dropped: Counter[str] = Counter()
+    for href in (*cards, *linked):
+        url, reason = canonicalize(href, public_url)
+        if url:
+            urls.setdefault(url)
+        elif reason:
+            dropped[reason] += 1
+    return list(urls), dropped
+
+
+def _remember(response: Any, public_url: str, urls: list[str], dropped: Counter[str]) -> None:
+    with suppress(TypeError):  # not weakly referenceable: related_links parses again
+        _related[response] = (public_url, urls, dropped)

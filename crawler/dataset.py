@@ -1,0 +1,86 @@
+"""The on-disk layout of the articles and rejects datasets, and how to read them back.
+
+Both datasets are Hive-partitioned Parquet,
+``<root>/date=YYYY-MM-DD/part-<job>-<seq>-<uuid8>.parquet``: articles by the UTC date of
+``published_at``, rejects by that of ``fetched_at``; one schema from ``crawler.items.arrow_schema``.
+The ``date`` column lives only in the folder names; the readers here give it as ``date32``
+(DuckDB and Polars infer ``DATE``/``Date`` from the folder names too). Timestamps are
+``timestamp[us, tz=UTC]``; DuckDB reads them as ``TIMESTAMPTZ`` and hands them to Arrow in its
+session time zone (same instants).
+
+Files being written are named ``_part-….parquet.tmp`` in the same folder and renamed into place.
+pyarrow skips them (leading ``_``); DuckDB and Polars do *not* skip hidden files, but a
+``**/*.parquet`` glob does not match ``.tmp``. So read with a glob, never a bare folder::
+
+    duckdb.sql("SELECT * FROM read_parquet('data/articles/**/*.parquet', "
+               "hive_partitioning = true, hive_types = {'date': 'DATE'})")
+    polars.scan_parquet("data/articles/**/*.parquet", hive_partitioning=True)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+
+from crawler.items import ArticleItem, RejectItem, arrow_schema
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+PARTITION_FIELD = pa.field("date", pa.date32())
+"""The Hive partition column, as the readers give it."""
+
+
+def resolve_uri(uri: str | PathLike[str]) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and path of a dataset root.
+
+    :param uri: a local path (relative to the working directory) or a URI pyarrow knows
+        (``file:///abs/path``, and ``s3://``, ``gs://``… when pyarrow is built with them)
+    """
+    text = os.fspath(uri)
+    if "://" not in text:
+        # pyarrow rejects scheme-less relative paths; resolve them here so both work.
+        return pafs.LocalFileSystem(), os.path.abspath(text)
+    return pafs.FileSystem.from_uri(text)
+
+
+def new_job_id() -> str:
+    """A job id for crawls not run by scrapyd: UTC time to the second plus a random suffix."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def dataset_schema(item_class: type) -> pa.Schema:
+    """The schema of a dataset as read back: the item's columns plus ``date``."""
+    return arrow_schema(item_class).append(PARTITION_FIELD)
+
+
+def open_dataset(uri: str | PathLike[str], item_class: type) -> ds.Dataset:
+    """A ``pyarrow.dataset.Dataset`` over a root written by the Parquet writer pipeline.
+
+    :param uri: the dataset root, as in :func:`resolve_uri`
+    :param item_class: ``ArticleItem`` or ``RejectItem``, whose schema the files carry
+    """
+    filesystem, path = resolve_uri(uri)
+    return ds.dataset(
+        path,
+        filesystem=filesystem,
+        format="parquet",
+        schema=dataset_schema(item_class),
+        partitioning=ds.partitioning(pa.schema([PARTITION_FIELD]), flavor="hive"),
+    )
+
+
+def read_articles(uri: str | PathLike[str] = "data/articles") -> pa.Table:
+    """The whole articles dataset as one table, with ``date`` as ``date32``."""
+    return open_dataset(uri, ArticleItem).to_table()
+
+
+def read_rejects(uri: str | PathLike[str] = "data/rejects") -> pa.Table:
+    """The whole rejects dataset as one table, with ``date`` as ``date32``."""
+    return open_dataset(uri, RejectItem).to_table()

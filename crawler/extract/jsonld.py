@@ -1,0 +1,283 @@
+"""Raw article fields from the page's JSON-LD (markup.md §2, "JSON-LD").
+
+The article object is found in plain scripts, in several scripts, inside ``@graph`` wrappers or a
+``mainEntity``, with ``@type`` a string or a list. Its key names are unverified on the real site
+[U], and any value may be a string, an object or a list, so every key is read through small
+shape-tolerant helpers. A script that is not valid JSON is skipped: broken markup means missing
+keys, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parsel import Selector
+    from scrapy.http import TextResponse
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "LiveBlogPosting",
+        "BlogPosting",
+        "Report",
+    }
+)
+PERSON_TYPES = frozenset({"Person"})
+# Scripts are sometimes wrapped in an HTML comment or CDATA, or carry "//" comment lines.
+_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
+_COMMENT_LINES = re.compile(r"^\s*//[^\n]*$", re.M)
+# Names the site signs with that are not persons (organisation authors are not authors).
+HOUSE_NAME = re.compile(r"^\s*(?:sputnik|ria novosti|rossiya segodnya)\b", re.I)
+
+
+def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[str, Any]:
+    """Raw fields of the page's article object, keyed by ``ArticleItem`` field names.
+
+    :param page: a response or a parsel ``Selector`` of the whole page
+    :param base_url: the page's public URL; prefers the article object naming it when a page
+        holds several
+    """
+    article = find_article(objects(page), base_url)
+    if article is None:
+        return {}
+    return fields(article)
+
+
+def objects(page: TextResponse | Selector) -> list[Any]:
+    """The decoded value of every ``application/ld+json`` script that is valid JSON."""
+    selector = getattr(page, "selector", page)
+    out = []
+    for script in selector.root.iter("script"):  # faster than an XPath on a 200 KB page
+        kind = (script.get("type") or "").strip().lower()
+        if not kind.startswith("application/ld+json"):
+            continue
+        text = "".join(script.itertext())
+        try:
+            out.append(json.loads(text, strict=False))
+        except ValueError:
+            unwrapped = _COMMENT_LINES.sub("", _WRAPPER.sub("", text))
+            if unwrapped == text:
+                continue  # nothing to strip: the JSON itself is broken
+            try:  # like extruct's JsonLdExtractor fallback, without its exception
+                out.append(json.loads(unwrapped, strict=False))
+            except ValueError:
+                continue
+    return out
+
+
+def find_article(values: list[Any], base_url: str | None = None) -> dict[str, Any] | None:
+    """The first article-typed object (the one whose ``url`` is ``base_url``, if any is)."""
+    found = [node for node in _nodes(values) if ARTICLE_TYPES & _types(node)]
+    if not found:
+        return None
+    if base_url:
+        for node in found:
+            if base_url in (_url(node.get("url")), _url(node.get("mainEntityOfPage"))):
+                return node
+    return found[0]
+
+
+def fields(article: dict[str, Any]) -> dict[str, Any]:
+    """Raw ``ArticleItem`` fields of one article object; keys without a usable value are absent."""
+    out: dict[str, Any] = {
+        "url": _url(article.get("url")) or _url(article.get("mainEntityOfPage")),
+        "headline": _string(article.get("headline")) or _string(article.get("name")),
+        "description": _string(article.get("description")),
+        "body": _string(article.get("articleBody")),
+        "section": _string(article.get("articleSection")),
+        "tags": _names(article.get("mentions")),
+        "keywords": _keywords(article.get("keywords")),
+        "authors": _persons(article.get("author")) or _persons(article.get("creator")),
+        "genre": _string(article.get("genre")),
+        "language": _language(article.get("inLanguage")),
+        "published_at": _scalar(article.get("datePublished")),
+        "created_at": _scalar(article.get("dateCreated")),
+        "modified_at": _scalar(article.get("dateModified")),
+        "image_url": _image_url(article),
+        "images": _images(article.get("image")),
+        "related_urls": _urls(article.get("citation")) + _urls(article.get("relatedLink")),
+        "publisher": _publisher(article.get("publisher")),
+        "copyright_year": _scalar(article.get("copyrightYear")),
+    }
+    return {key: value for key, value in out.items() if value not in (None, "", [], {})}
+
+
+# -- finding the article ---------------------------------------------------------------------
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object of a decoded script: top level, list items, ``@graph`` and ``mainEntity``."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
+    elif isinstance(value, dict):
+        yield value
+        for key in ("@graph", "mainEntity"):
+            if key in value:
+                yield from _nodes(value[key])
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    """``@type`` as a set of bare names: ``"schema:NewsArticle"`` and full IRIs included."""
+    value = node.get("@type")
+    names = value if isinstance(value, list) else [value]
+    return {re.split(r"[/:#]", n)[-1] for n in names if isinstance(n, str)}
+
+
+# -- value shapes ------------------------------------------------------------------------------
+
+
+def _first(value: Any) -> Any:
+    """A list's first non-empty item; other values unchanged."""
+    if isinstance(value, list):
+        return next((v for v in value if v not in (None, "", [], {})), None)
+    return value
+
+
+def _string(value: Any) -> str | None:
+    """A text value: a string, a number, an object's ``name``/``@value``, or a list's first."""
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _scalar(value: Any) -> str | int | None:
+    """A timestamp or year as given (string or number), from a list's first or ``@value``."""
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("@value")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value  # type: ignore[return-value]
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _url(value: Any) -> str | None:
+    """A link: a string, or an object's ``url``/``@id``/``contentUrl``; a list's first."""
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("@id") or value.get("contentUrl")
+        value = _first(value)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _urls(value: Any) -> list[str]:
+    """Links from a string, an object or a list of either, in order."""
+    items = value if isinstance(value, list) else [value]
+    return [u for u in (_url(item) for item in items) if u]
+
+
+def _names(value: Any) -> list[str] | str | None:
+    """Names of ``Thing``s or strings (a list), or a comma-separated string as is."""
+    if isinstance(value, str):
+        return value
+    items = value if isinstance(value, list) else [value]
+    return [n for n in (_string(item) for item in items) if n]
+
+
+def _keywords(value: Any) -> list[str] | str | None:
+    """``keywords``: a (comma-separated) string or a list of strings/``DefinedTerm``s."""
+    if isinstance(value, str):
+        return value
+    return _names(value) if isinstance(value, list | dict) else None
+
+
+def _persons(value: Any) -> list[str]:
+    """Names of the persons among authors: ``Person`` objects and plain strings.
+
+    Objects of another type (``Organization``) are not authors; neither is a plain string that
+    names the house itself ("Sputnik International").
+    """
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            types = _types(item)
+            if types and not types & PERSON_TYPES:
+                continue
+            name = _string(item.get("name"))
+        else:
+            name = _string(item)
+            if name and HOUSE_NAME.match(name):
+                continue
+        if name:
+            out.append(name)
+    return out
+
+
+def _language(value: Any) -> str | None:
+    """``inLanguage``: a code string, or a ``Language`` object's ``alternateName``/``name``."""
+    value = _first(value)
+    if isinstance(value, dict):
+        return _string(value.get("alternateName")) or _string(value.get("name"))
+    return _string(value)
+
+
+def _image_url(article: dict[str, Any]) -> str | None:
+    """The main photo: ``thumbnailUrl``, else ``image`` when it is a plain URL (or URLs).
+
+    ``ImageObject``s are the site's crops (16:9, 4:3, 1:1), not the main photo: they go to
+    ``images`` only, and the page's ``og:image`` is the better fallback.
+    """
+    thumb = _url(article.get("thumbnailUrl"))
+    if thumb:
+        return thumb
+    image = _first(article.get("image"))
+    return image.strip() if isinstance(image, str) and image.strip() else None
+
+
+def _images(value: Any) -> list[dict[str, Any]]:
+    """``image`` as ``{url, width, height}`` dicts, sizes raw: URL strings and ``ImageObject``s."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        url = _url(item)
+        if not url:
+            continue
+        sized = isinstance(item, dict)
+        width = _size(item.get("width")) if sized else None
+        height = _size(item.get("height")) if sized else None
+        out.append({"url": url, "width": width, "height": height})
+    return out
+
+
+def _size(value: Any) -> Any:
+    """A width or height as given: a number, a string, or a ``QuantitativeValue``'s ``value``."""
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("value")
+    return value
+
+
+def _publisher(value: Any) -> dict[str, Any] | None:
+    """The publisher ``Organization`` with its ``logo``; a plain string is its name."""
+    value = _first(value)
+    if isinstance(value, str):
+        return {"name": value} if value.strip() else None
+    if not isinstance(value, dict):
+        return None
+    logo = _first(value.get("logo"))
+    out = {
+        "name": _string(value.get("name")),
+        "email": _string(value.get("email")),
+        "telephone": _string(value.get("telephone")),
+        "legal_name": _string(value.get("legalName")),
+        "logo_url": _url(logo),
+        "logo_width": _size(logo.get("width")) if isinstance(logo, dict) else None,
+        "logo_height": _size(logo.get("height")) if isinstance(logo, dict) else None,
+    }
+    return out if any(v is not None for v in out.values()) else None

@@ -1,0 +1,58 @@
+"""``NormalizePipeline``: each ``RawArticle`` the spider yields becomes an ``ArticleItem``.
+
+The per-field rules are in ``crawler.normalize``. A value the page gives but no rule can read
+becomes ``None`` (lists: empty), is logged, and is counted in ``sputnik/normalize/invalid``
+(total) and ``sputnik/normalize/invalid/<field>``; the validation pipeline decides whether the
+article can still be written. Other items (rejects) pass through unchanged. No settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from crawler.items import ArticleItem, RawArticle
+from crawler.normalize import to_article
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def normalize(raw: RawArticle) -> ArticleItem:
+    """The ``ArticleItem`` of a ``RawArticle``; unreadable values are ``None`` (lists empty).
+
+    ``crawler.normalize.to_article`` also gives the reasons, which the pipeline logs and counts.
+    """
+    return to_article(raw)[0]
+
+
+class NormalizePipeline:
+    """Raw page values in, dataset values out (see ``crawler.normalize``)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawArticle):
+            return item
+        article, invalid = to_article(item)
+        stats = self.crawler.stats
+        for field, reason in invalid.items():
+            stats.inc_value("sputnik/normalize/invalid")
+            stats.inc_value(f"sputnik/normalize/invalid/{field}")
+            logger.warning(
+                "Unreadable %s on %s: %s",
+                field,
+                item.url,
+                reason,
+                extra={"spider": self.crawler.spider},
+            )
+        return article

@@ -1,0 +1,420 @@
+"""Write ``ArticleItem`` and ``RejectItem`` rows into Hive-partitioned Parquet datasets.
+
+Settings (read once; scrapyd passes strings, which are accepted):
+
+- ``DATASET_URI`` (default ``data/articles``): root of the articles dataset, a local path or a
+  URI pyarrow knows (``file:///…``); partitioned by the UTC date of ``published_at``.
+- ``REJECTS_URI`` (default ``data/rejects``): root of the rejects dataset; partitioned by the UTC
+  date of ``fetched_at`` (the time the writer got the reject, if it has none).
+- ``DATASET_FLUSH_ROWS`` (default 2000): rows of one dataset buffered before they are written.
+
+A flush writes one file per partition under a hidden name (``_part-….parquet.tmp``) and renames
+it to ``part-<job>-<seq>-<uuid8>.parquet``, so a killed crawl leaves at most hidden temp files,
+and two jobs never write the same name. A flush writes every buffered partition, so a batch
+spread over many dates makes small files. Files are written in a thread (Scrapy's
+``run_in_thread``: ``asyncio.to_thread``, or ``deferToThread`` without asyncio), one flush at a
+time; the item that fills the buffer waits for the flush, which holds the crawl back if the disk
+is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than
+``DATASET_FLUSH_ROWS`` rows.
+
+Stats: ``sputnik/articles_written``, ``sputnik/rejects_written`` (rows on disk),
+``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received), ``sputnik/files_written``.
+
+A failed write is logged at ERROR, counted in ``sputnik/write_errors``, and its rows stay buffered
+for the next flush; after ``MAX_FAILED_FLUSHES`` failed flushes in a row the crawl is closed
+(reason ``write-failed``) rather than fetching pages it cannot keep. Rows still unwritten at
+close are counted in ``sputnik/rows_lost``. A row that does not fit the schema cannot be retried:
+it is logged, counted in ``sputnik/write_errors`` and ``sputnik/rows_dropped``, and skipped.
+
+A bad setting or an unwritable root raises ``ValueError`` naming the setting when the pipeline is
+built, which stops the crawl before the spider opens (``scrapy crawl`` exits with status 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import DeferredLock
+
+from crawler.dataset import new_job_id, resolve_uri
+from crawler.items import ArticleItem, RejectItem, arrow_schema
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    import pyarrow.fs as pafs
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATASET_URI = "data/articles"
+DEFAULT_REJECTS_URI = "data/rejects"
+DEFAULT_FLUSH_ROWS = 2000
+COMPRESSION = "zstd"
+# An article row is a few KB of text: 10 000 rows is some 30-100 MB before compression, a usual
+# row group size. Files hold about DATASET_FLUSH_ROWS rows, so with the default one group each.
+ROW_GROUP_ROWS = 10_000
+MAX_FAILED_FLUSHES = 3
+
+Row = dict[str, Any]
+
+
+def partition_date(value: Any) -> str | None:
+    """``YYYY-MM-DD`` of a datetime in UTC (naive ones are taken as UTC, as pyarrow does)."""
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.date().isoformat()
+
+
+def _setting_uri(settings: BaseSettings, name: str, default: str) -> str:
+    value = settings.get(name, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a dataset path or URI, e.g. {default!r}; got {value!r}")
+    return value.strip()
+
+
+def _setting_positive_int(settings: BaseSettings, name: str, default: int) -> int:
+    value = settings.get(name, default)
+    # bool is an int, and int() would truncate floats or accept "1e3": take digits only.
+    text = "" if isinstance(value, bool | float) else str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ValueError(f"{name} must be a positive integer, e.g. {default}; got {value!r}")
+    return int(text)
+
+
+@dataclass
+class _Dataset:
+    """One output dataset: where it goes, its schema and its buffered rows."""
+
+    setting: str
+    uri: str
+    item_class: type
+    partition_by: str
+    written_stat: str
+    filesystem: pafs.FileSystem | None = None
+    root: str = ""
+    buffer: dict[str, list[Row]] = field(default_factory=dict)
+    buffered: int = 0
+    flush_at: int = 0
+    seq: int = 0
+    failed_flushes: int = 0
+
+    def __post_init__(self) -> None:
+        self.schema = arrow_schema(self.item_class)
+        self.names = tuple(f.name for f in fields(self.item_class))
+
+    def add(self, date: str, rows: list[Row]) -> None:
+        self.buffer.setdefault(date, []).extend(rows)
+        self.buffered += len(rows)
+
+    def take(self) -> dict[str, list[Row]]:
+        batch, self.buffer, self.buffered = self.buffer, {}, 0
+        return batch
+
+
+@dataclass
+class _Written:
+    """What became of one partition's rows in a flush."""
+
+    date: str
+    rows: list[Row]
+    path: str | None = None
+    size: int = 0
+    error: BaseException | None = None
+    bad: list[tuple[Row, BaseException]] = field(default_factory=list)
+
+
+def _resolve_root(dataset: _Dataset) -> None:
+    try:
+        filesystem, root = resolve_uri(dataset.uri)
+    except Exception as exc:
+        raise ValueError(f"{dataset.setting} = {dataset.uri!r} is not a usable URI: {exc}") from exc
+    dataset.filesystem, dataset.root = filesystem, root.rstrip("/")
+
+
+def _probe_root(dataset: _Dataset) -> None:
+    """Create the root and prove it writable with a hidden probe file."""
+    assert dataset.filesystem is not None
+    probe = f"{dataset.root}/_probe-{uuid.uuid4().hex}.tmp"
+    try:
+        dataset.filesystem.create_dir(dataset.root, recursive=True)
+        with dataset.filesystem.open_output_stream(probe) as out:
+            out.write(b"")
+        dataset.filesystem.delete_file(probe)
+    except Exception as exc:
+        raise ValueError(
+            f"{dataset.setting} = {dataset.uri!r} is not a writable dataset root: {exc}"
+        ) from exc
+
+
+def _to_table(rows: list[Row], schema: pa.Schema) -> tuple[pa.Table, list[Row], list]:
+    """The rows as a table, plus the rows kept and the ones that do not fit the schema."""
+    try:
+        return pa.Table.from_pylist(rows, schema=schema), rows, []
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    # Rare (a normalizer bug): find the culprits one by one rather than lose the batch.
+    good: list[Row] = []
+    bad: list[tuple[Row, BaseException]] = []
+    for row in rows:
+        try:
+            pa.Table.from_pylist([row], schema=schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            bad.append((row, exc))
+        else:
+            good.append(row)
+    return pa.Table.from_pylist(good, schema=schema), good, bad
+
+
+def _write_partition(
+    filesystem: pafs.FileSystem, root: str, schema: pa.Schema, date: str, rows: list[Row], stem: str
+) -> _Written:
+    """Write one partition's rows to a hidden file and rename it into place (runs in a thread)."""
+    table, good, bad = _to_table(rows, schema)
+    written = _Written(date, good, bad=bad)
+    if not good:
+        return written
+    folder = f"{root}/date={date}"
+    name = f"{stem}-{uuid.uuid4().hex[:8]}.parquet"
+    temp = f"{folder}/_{name}.tmp"  # hidden from pyarrow, and not matched by *.parquet globs
+    try:
+        filesystem.create_dir(folder, recursive=True)
+        pq.write_table(
+            table,
+            temp,
+            filesystem=filesystem,
+            compression=COMPRESSION,
+            row_group_size=ROW_GROUP_ROWS,
+        )
+        filesystem.move(temp, f"{folder}/{name}")  # rename(2) on local disks: atomic
+    except Exception as exc:
+        written.error = exc
+        with contextlib.suppress(Exception):  # it may not exist; a leftover is hidden anyway
+            filesystem.delete_file(temp)
+        return written
+    written.path = f"{folder}/{name}"
+    written.size = filesystem.get_file_info(written.path).size
+    return written
+
+
+def _write_batch(dataset: _Dataset, batch: dict[str, list[Row]], stem: str) -> list[_Written]:
+    assert dataset.filesystem is not None
+    return [
+        _write_partition(dataset.filesystem, dataset.root, dataset.schema, date, rows, stem)
+        for date, rows in sorted(batch.items())
+    ]
+
+
+class ParquetWriterPipeline:
+    """Buffer ``ArticleItem``/``RejectItem`` rows and write them to ``DATASET_URI``/``REJECTS_URI``.
+
+    Other items pass unchanged. See the module docstring for settings, files and failures.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.flush_rows = _setting_positive_int(settings, "DATASET_FLUSH_ROWS", DEFAULT_FLUSH_ROWS)
+        self.articles = _Dataset(
+            setting="DATASET_URI",
+            uri=_setting_uri(settings, "DATASET_URI", DEFAULT_DATASET_URI),
+            item_class=ArticleItem,
+            partition_by="published_at",
+            written_stat="sputnik/articles_written",
+        )
+        self.rejects = _Dataset(
+            setting="REJECTS_URI",
+            uri=_setting_uri(settings, "REJECTS_URI", DEFAULT_REJECTS_URI),
+            item_class=RejectItem,
+            partition_by="fetched_at",
+            written_stat="sputnik/rejects_written",
+        )
+        self._check_roots()
+        self.job_id = ""
+        self._lock: asyncio.Lock | DeferredLock | None = None
+        self._opened = False
+        self._stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def _log_extra(self) -> dict[str, Any]:
+        return {"spider": self.crawler.spider}
+
+    def _check_roots(self) -> None:
+        # Blocking, but once and before the crawl starts (as FilesPipeline's FSFilesStore
+        # makes its folder): raising here stops the crawl before the spider opens.
+        a, r = self.articles, self.rejects
+        _resolve_root(a)
+        _resolve_root(r)
+        if type(a.filesystem) is type(r.filesystem) and (
+            a.root == r.root or a.root.startswith(r.root + "/") or r.root.startswith(a.root + "/")
+        ):
+            # Nested roots would make readers of one dataset pick up the other's files.
+            raise ValueError(
+                f"DATASET_URI ({a.uri!r}) and REJECTS_URI ({r.uri!r}) must be separate folders"
+            )
+        for dataset in (a, r):
+            _probe_root(dataset)
+            dataset.flush_at = self.flush_rows
+
+    async def open_spider(self) -> None:
+        job_id = getattr(self.crawler.spider, "job_id", None) or new_job_id()
+        # The id goes into file names: keep it to a safe alphabet.
+        self.job_id = re.sub(r"[^A-Za-z0-9._-]", "-", str(job_id))
+        # asyncio.Lock needs the asyncio loop; a plain Twisted reactor gets a DeferredLock.
+        self._lock = asyncio.Lock() if is_asyncio_available() else DeferredLock()
+        self._opened = True
+        logger.info(
+            "Writing articles to %s and rejects to %s (job %s, flush every %d rows)",
+            self.articles.root,
+            self.rejects.root,
+            self.job_id,
+            self.flush_rows,
+            extra=self._log_extra,
+        )
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleItem):
+            dataset = self.articles
+        elif isinstance(item, RejectItem):
+            dataset = self.rejects
+            self.stats.inc_value("sputnik/rejects")
+            self.stats.inc_value(f"sputnik/rejects/{item.reason}")
+        else:
+            return item
+        row = {name: getattr(item, name) for name in dataset.names}
+        date = partition_date(row[dataset.partition_by])
+        if date is None and dataset is self.rejects:
+            row["fetched_at"] = datetime.now(UTC)
+            date = partition_date(row["fetched_at"])
+        if date is None:
+            self.stats.inc_value("sputnik/write_errors")
+            raise DropItem(
+                f"Not written: {item.url} has no datetime published_at (got"
+                f" {row['published_at']!r}); is ValidatePipeline enabled before the writer?",
+                log_level="ERROR",
+            )
+        dataset.add(date, [row])
+        if dataset.buffered >= dataset.flush_at:
+            await self._flush(dataset)
+        return item
+
+    async def close_spider(self) -> None:
+        if not self._opened:
+            return  # open_spider failed: nothing was buffered
+        for dataset in (self.articles, self.rejects):
+            await self._flush(dataset, final=True)
+            if dataset.buffered:
+                self.stats.inc_value("sputnik/rows_lost", dataset.buffered)
+                logger.error(
+                    "Lost %d rows that could not be written to %s",
+                    dataset.buffered,
+                    dataset.root,
+                    extra=self._log_extra,
+                )
+        logger.info(
+            "Datasets closed: %d articles, %d rejects written in %d files (job %s)",
+            self.stats.get_value("sputnik/articles_written", 0),
+            self.stats.get_value("sputnik/rejects_written", 0),
+            self.stats.get_value("sputnik/files_written", 0),
+            self.job_id,
+            extra=self._log_extra,
+        )
+
+    async def _flush(self, dataset: _Dataset, *, final: bool = False) -> None:
+        """Write the buffered rows unless another flush got them first; one flush at a time."""
+        assert self._lock is not None
+        await self._lock.acquire()
+        try:
+            if not dataset.buffered or (not final and dataset.buffered < dataset.flush_at):
+                return
+            dataset.seq += 1
+            stem = f"part-{self.job_id}-{dataset.seq:05d}"
+            results = await run_in_thread(_write_batch, dataset, dataset.take(), stem)
+            self._account(dataset, results)
+        finally:
+            self._lock.release()
+
+    def _account(self, dataset: _Dataset, results: list[_Written]) -> None:
+        """Count and log a flush's outcome; put rows whose write failed back in the buffer."""
+        rows = files = 0
+        failed = False
+        for written in results:
+            for row, exc in written.bad:
+                self.stats.inc_value("sputnik/write_errors")
+                self.stats.inc_value("sputnik/rows_dropped")
+                logger.error(
+                    "Dropped a row for %s that does not fit the %s schema: %s",
+                    row.get("url"),
+                    dataset.item_class.__name__,
+                    exc,
+                    extra=self._log_extra,
+                )
+            if written.error is not None:
+                failed = True
+                self.stats.inc_value("sputnik/write_errors")
+                logger.error(
+                    "Failed to write %d rows to %s/date=%s; keeping them for the next flush",
+                    len(written.rows),
+                    dataset.root,
+                    written.date,
+                    exc_info=written.error,
+                    extra=self._log_extra,
+                )
+                # Ahead of rows buffered meanwhile, so they are retried first.
+                dataset.buffer[written.date] = written.rows + dataset.buffer.get(written.date, [])
+                dataset.buffered += len(written.rows)
+            elif written.path is not None:
+                rows += len(written.rows)
+                files += 1
+                self.stats.inc_value(dataset.written_stat, len(written.rows))
+                self.stats.inc_value("sputnik/files_written")
+                logger.debug(
+                    "Wrote %d rows (%d bytes) to %s",
+                    len(written.rows),
+                    written.size,
+                    written.path,
+                    extra=self._log_extra,
+                )
+        if files:
+            logger.info(
+                "Wrote %d rows in %d files to %s", rows, files, dataset.root, extra=self._log_extra
+            )
+        if not failed:
+            dataset.failed_flushes, dataset.flush_at = 0, self.flush_rows
+            return
+        # Retry once FLUSH_ROWS more rows have come, not on every item.
+        dataset.failed_flushes += 1
+        dataset.flush_at = dataset.buffered + self.flush_rows
+        if dataset.failed_flushes >= MAX_FAILED_FLUSHES and not self._stopping:
+            self._stopping = True
+            logger.error(
+                "Closing the crawl: %d flushes to %s failed in a row (%s); %d rows buffered",
+                dataset.failed_flushes,
+                dataset.root,
+                dataset.setting,
+                dataset.buffered,
+                extra=self._log_extra,
+            )
+            # Not awaited: closing waits for the running items, this one included.
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="write-failed"))

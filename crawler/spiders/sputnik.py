@@ -1,0 +1,280 @@
+"""``scrapy crawl sputnik``: articles from seeds, then their related articles, hop by hop.
+
+Spider arguments (``-a NAME=VALUE``; scrapyd: ``NAME=VALUE``):
+
+- ``seeds``: comma-separated URLs: articles, listings, the RSS feed or sitemaps.
+- ``seeds_file``: a file of such URLs, one a line (``#`` comments allowed).
+- ``source``: ``rss`` (the RSS feed), ``sitemap`` (the article sitemaps, see ``since``/``until``)
+  or ``urls`` (only ``seeds``/``seeds_file``). Without any of these: the seed article of
+  ``seed-article.txt`` and the RSS feed.
+- ``since``, ``until``: ``YYYY-MM-DD``, the publication dates the sitemaps are read for.
+
+Whatever a seed lists becomes an article request at depth 0; from every article the spider
+follows its related-article links (inline cards and structured data), up to ``DEPTH_LIMIT`` hops.
+URLs are canonical (``crawler.urls``) before they are scheduled; requests go to ``SITE_ORIGIN``
+while every URL in the data keeps its public ``https://sputnikglobe.com`` form.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.dataset import new_job_id
+from crawler.extract import extract_article, related_links
+from crawler.items import RawArticle, RejectItem
+from crawler.urls import PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+SEED_ARTICLE = (
+    PUBLIC_ORIGIN
+    + "/20240410/china-sending-message-that-it-has-russias-back-if-west-escalates-1117838001.html"
+)
+RSS_FEED = PUBLIC_ORIGIN + "/export/rss2/archive/index.xml"
+SITEMAP_INDEX = PUBLIC_ORIGIN + "/sitemap_article_index.xml"
+SOURCES = ("rss", "sitemap", "urls")
+JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+class SputnikSpider(scrapy.Spider):
+    name = "sputnik"
+
+    def __init__(
+        self,
+        seeds: str | None = None,
+        seeds_file: str | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        _job: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.since = _parse_date("since", since)
+        self.until = _parse_date("until", until)
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"spider argument since ({since}) is after until ({until})")
+        if source is not None and source not in SOURCES:
+            raise ValueError(
+                f"spider argument source must be one of {', '.join(SOURCES)}, got {source!r}"
+            )
+        urls = [u.strip() for u in (seeds or "").split(",") if u.strip()]
+        if seeds_file:
+            urls += _read_seeds_file(seeds_file)
+        if source == "urls" and not urls:
+            raise ValueError("spider argument source=urls needs seeds or seeds_file")
+        if source == "rss":
+            urls.append(RSS_FEED)
+        elif source == "sitemap":
+            urls.append(SITEMAP_INDEX)
+        elif source is None and not urls:
+            urls = [SEED_ARTICLE, RSS_FEED]
+        if (since or until) and source != "sitemap":
+            self.logger.warning("since/until only filter sitemap seeds (source=sitemap)")
+        self.seed_urls = list(dict.fromkeys(urls))
+        if _job is not None and not JOB_ID.match(_job):
+            raise ValueError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
+        self.job_id = _job or new_job_id()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.origin = _site_origin(crawler.settings.get("SITE_ORIGIN"))
+        for url in spider.seed_urls:
+            if spider.to_public(url) is None:
+                raise ValueError(
+                    f"spider argument seeds: {url!r} is not on sputnikglobe.com or SITE_ORIGIN"
+                )
+        return spider
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def to_public(self, url: str) -> str | None:
+        """The public form of a URL on the site or on ``SITE_ORIGIN``; ``None`` if neither."""
+        parts = urlsplit(url.strip())
+        if url.startswith(self.origin + "/") or url == self.origin:
+            rest = url[len(self.origin) :]
+            return PUBLIC_ORIGIN + (rest or "/")
+        if parts.scheme in ("http", "https") and (parts.hostname or "") in SITE_HOSTS:
+            return PUBLIC_ORIGIN + url[len(f"{parts.scheme}://{parts.netloc}") :]
+        return None
+
+    def fetch_url(self, public_url: str) -> str:
+        """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
+        return self.origin + public_url[len(PUBLIC_ORIGIN) :]
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.seed_urls:
+            public = self.to_public(url)
+            assert public is not None  # checked in from_crawler
+            article, _ = canonicalize(public)
+            if article:
+                yield self.article_request(article, referer=None)
+            else:
+                yield self.listing_request(public)
+
+    def article_request(self, url: str, referer: str | None, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(
+            self.fetch_url(url),
+            callback=self.parse_article,
+            errback=self.failed,
+            meta={"public_url": url, "public_referer": referer, **meta},
+        )
+
+    def listing_request(self, url: str, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(
+            self.fetch_url(url),
+            callback=self.parse_listing,
+            errback=self.failed,
+            meta={"public_url": url, "listing": True, **meta},
+        )
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """An article page: its row (or a reject), then requests for its related articles."""
+        public_url = response.meta["public_url"]
+        found = extract_article(response, public_url)
+        if found is None:
+            yield self.reject(response, "not-article", "no article markup on the page")
+            return
+        fields, sources = found
+        yield RawArticle(
+            url=public_url,
+            fields=fields,
+            sources=sources,
+            status=response.status,
+            fetched_at=datetime.now(UTC),
+            depth=response.meta.get("depth", 0),
+            referer=response.meta.get("public_referer"),
+            job_id=self.job_id,
+        )
+        links, dropped = related_links(response, public_url)
+        stats = self.crawler.stats
+        for reason, count in dropped.items():
+            stats.inc_value(f"sputnik/links_dropped/{reason}", count)
+        for url in links:
+            yield self.article_request(url, referer=public_url)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        """A seed that lists articles: RSS, a sitemap (index), or an HTML listing."""
+        kind, urls = self.listed_urls(response)
+        self.crawler.stats.inc_value(f"sputnik/seeds/{kind}")
+        for url in urls:
+            article, reason = canonicalize(url, response.meta["public_url"])
+            if article:
+                # Listed articles start at depth 0, whatever the listing's own depth.
+                yield self.article_request(article, referer=None, depth_reset=True)
+            elif kind == "sitemap-index" and self.wanted_sitemap(url):
+                public = self.to_public(url)
+                if public:
+                    yield self.listing_request(public, depth_reset=True)
+            elif reason:
+                self.crawler.stats.inc_value(f"sputnik/links_dropped/{reason}")
+
+    def listed_urls(self, response: Response) -> tuple[str, list[str]]:
+        head = response.body[:1000].lstrip()
+        if b"<rss" in head:
+            return "rss", response.xpath("//item/link/text()").getall()
+        if b"<sitemapindex" in head:
+            return "sitemap-index", response.xpath(
+                "//sm:sitemap/sm:loc/text()", namespaces=SITEMAP_NS
+            ).getall()
+        if b"<urlset" in head:
+            return "sitemap", response.xpath(
+                "//sm:url/sm:loc/text()", namespaces=SITEMAP_NS
+            ).getall()
+        return "html", response.css("a::attr(href)").getall()
+
+    def wanted_sitemap(self, url: str) -> bool:
+        """A child sitemap overlapping ``since``..``until`` (all of them without a range)."""
+        query = parse_qs(urlsplit(url).query)
+        try:
+            start = datetime.strptime(query["date_start"][0], "%Y%m%d").date()
+            end = datetime.strptime(query["date_end"][0], "%Y%m%d").date()
+        except (KeyError, ValueError):
+            return not (self.since or self.until)
+        return not ((self.since and end < self.since) or (self.until and start > self.until))
+
+    def failed(self, failure: Failure) -> Iterator[RejectItem]:
+        """A request that produced no page: kept as a reject with the reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        status = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = f"http-{status}"
+        elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
+            reason = "robots-disallowed"
+        elif failure.check(IgnoreRequest):
+            reason = "ignored"
+        else:
+            reason = "download-error"
+        self.crawler.stats.inc_value(f"sputnik/failed/{reason}")
+        if request.meta.get("listing"):
+            self.logger.error("Seed %s failed: %s", request.meta["public_url"], failure.value)
+        yield RejectItem(
+            url=request.meta.get("public_url", request.url),
+            reason=reason,
+            detail=f"{failure.type.__name__}: {failure.value}",
+            status=status,
+            fetched_at=datetime.now(UTC),
+            depth=request.meta.get("depth", 0),
+            referer=request.meta.get("public_referer"),
+            job_id=self.job_id,
+        )
+
+    def reject(self, response: Response, reason: str, detail: str) -> RejectItem:
+        return RejectItem(
+            url=response.meta["public_url"],
+            reason=reason,
+            detail=detail,
+            status=response.status,
+            fetched_at=datetime.now(UTC),
+            depth=response.meta.get("depth", 0),
+            referer=response.meta.get("public_referer"),
+            job_id=self.job_id,
+        )
+
+
+def _parse_date(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"spider argument {name} must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _read_seeds_file(path: str) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValueError(f"spider argument seeds_file: cannot read {path!r}: {exc}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _site_origin(value: str | None) -> str:
+    """``SITE_ORIGIN`` without its trailing slash; an error naming the setting if unusable."""
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"SITE_ORIGIN must be an http(s) URL such as https://sputnikglobe.com, got {value!r}"
+        )
+    return (value or "").rstrip("/")

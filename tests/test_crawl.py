@@ -1,0 +1,188 @@
+"""End to end: ``scrapy crawl sputnik`` over real HTTP against the mirror, checked against the
+manifest's truth, the mirror's request counts and the crawl's stats."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+
+from tests.crawl import Crawl, run_crawl
+from tests.mirror import seed as real
+from tests.mirror.manifest import reachable, record
+from tests.mirror.model import PUBLIC_ORIGIN, ROBOTS_DISALLOWED_DAY, Site
+from tests.mirror.process import Mirror, run_mirror
+
+ARTICLES = 600
+DEPTH = 4
+SEED_URL = PUBLIC_ORIGIN + real.SEED_PATH
+COLUMNS = (
+    "url", "article_id", "site", "headline", "description", "body", "section", "tags",
+    "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
+    "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
+    "content_hash",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site() -> Site:
+    return Site(ARTICLES)
+
+
+@pytest.fixture(scope="module")
+def crawl_mirror() -> Any:
+    with run_mirror(articles=ARTICLES) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def seed_crawl(crawl_mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    before = crawl_mirror.stats()
+    crawl = run_crawl(
+        crawl_mirror,
+        tmp_path_factory.mktemp("seed-crawl"),
+        "-a",
+        f"seeds={SEED_URL}",
+        settings={"DEPTH_LIMIT": str(DEPTH)},
+    )
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    crawl.stats["mirror_before"] = before
+    crawl.stats["mirror_after"] = crawl_mirror.stats()
+    return crawl
+
+
+def rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def as_truth(row: dict[str, Any]) -> dict[str, Any]:
+    """A dataset row in the manifest's notation (timestamps as ISO strings in UTC)."""
+    out = {}
+    for name in COLUMNS:
+        value = row[name]
+        if isinstance(value, datetime):
+            value = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out[name] = value
+    return out
+
+
+def test_crawl_reaches_exactly_the_reachable_articles(seed_crawl: Crawl, site: Site) -> None:
+    expected = reachable(site, [site.seed_index], DEPTH)
+    written = rows(seed_crawl.articles)
+    urls = Counter(r["url"] for r in written)
+    assert all(n == 1 for n in urls.values()), "each article written once"
+    truths = {i: record(site, i) for i in expected}
+    good = {t["url"] for t in truths.values() if t["status"] == "article"}
+    bad = {t["url"]: t["reject_reason"] for t in truths.values() if t["status"] == "rejected"}
+    assert set(urls) == good
+    # Links to pages robots.txt withholds are kept as rejects too, never fetched.
+    withheld = {
+        site.stubs[t].url: "robots-disallowed"
+        for i, d in expected.items()
+        if d < DEPTH
+        for t in site.related(i)
+        if site.stubs[t].day == ROBOTS_DISALLOWED_DAY
+    }
+    assert withheld, "the crawl meets robots.txt"
+    rejects = Counter((r["url"], r["reason"]) for r in rows(seed_crawl.rejects))
+    assert rejects == Counter((bad | withheld).items())
+    depths = {r["url"]: r["depth"] for r in written}
+    assert depths == {
+        site.stubs[i].url: d for i, d in expected.items() if site.stubs[i].url in good
+    }
+
+
+def test_every_field_equals_the_manifest(seed_crawl: Crawl, site: Site) -> None:
+    for row in rows(seed_crawl.articles):
+        truth = record(site, site.by_path[row["url"][len(PUBLIC_ORIGIN) :]])
+        assert as_truth(row) == {k: truth[k] for k in COLUMNS}, truth["variants"]
+        assert row["job_id"] and row["fetched_at"] is not None
+    seed = next(r for r in rows(seed_crawl.articles) if r["url"] == SEED_URL)
+    assert seed["depth"] == 0 and seed["referer"] is None
+    assert seed["date"] in ("2024-04-10", datetime(2024, 4, 10).date())
+
+
+def test_requests_stay_on_the_mirror_and_happen_once(seed_crawl: Crawl, site: Site) -> None:
+    before, after = seed_crawl.stats["mirror_before"], seed_crawl.stats["mirror_after"]
+    paths = Counter(after["paths"]) - Counter(before["paths"])
+    served = after["requests"] - before["requests"]
+    assert served == seed_crawl.stats["downloader/request_count"]
+    assert paths.pop("/robots.txt") == 1
+    expected = reachable(site, [site.seed_index], DEPTH)
+    assert paths == Counter({site.stubs[i].path: 1 for i in expected})
+    hosts = set(after["hosts"])
+    assert hosts == {seed_crawl_host(after, before)}
+    assert seed_crawl.stats["sputnik/articles_written"] == len(rows(seed_crawl.articles))
+
+
+def seed_crawl_host(after: dict[str, Any], before: dict[str, Any]) -> str:
+    (host,) = set(after["hosts"]) | set(before["hosts"])
+    assert host.startswith("127.0.0.1:")
+    return host
+
+
+def test_listing_seed_drops_other_links_by_reason(crawl_mirror: Mirror, tmp_path: Path) -> None:
+    crawl = run_crawl(
+        crawl_mirror,
+        tmp_path,
+        "-a",
+        f"seeds={crawl_mirror.url}/world/",
+        settings={"DEPTH_LIMIT": "1"},
+    )
+    assert crawl.returncode == 0, crawl.log[-2000:]
+    for reason in ("not-article", "off-site", "bad-scheme"):
+        assert crawl.stats.get(f"sputnik/links_dropped/{reason}", 0) > 0, reason
+    assert crawl.stats["sputnik/seeds/html"] == 1
+    depths = Counter(r["depth"] for r in rows(crawl.articles))
+    assert set(depths) == {0, 1} and depths[0] >= 15  # the listing's 20 articles, then one hop
+    assert "Crawl finished" in crawl.log
+
+
+def test_robots_txt_is_obeyed(crawl_mirror: Mirror, site: Site, tmp_path: Path) -> None:
+    withheld = next(s for s in site.stubs if s.day == "20240102")
+    crawl = run_crawl(crawl_mirror, tmp_path, "-a", f"seeds={withheld.url}")
+    assert crawl.returncode == 0
+    assert crawl.stats.get("robotstxt/forbidden") == 1
+    assert [r["reason"] for r in rows(crawl.rejects)] == ["robots-disallowed"]
+    assert rows(crawl.articles) == []
+
+
+def test_rss_seed_gives_depth_zero_articles(
+    crawl_mirror: Mirror, site: Site, tmp_path: Path
+) -> None:
+    crawl = run_crawl(crawl_mirror, tmp_path, "-a", "source=rss", settings={"DEPTH_LIMIT": "1"})
+    assert crawl.returncode == 0, crawl.log[-2000:]
+    latest = [s.index for s in site.latest(100)]
+    expected = reachable(site, latest, 1)
+    written = {r["url"]: r["depth"] for r in rows(crawl.articles)}
+    rejected = {r["url"] for r in rows(crawl.rejects)}
+    assert set(written) | rejected == {site.stubs[i].url for i in expected}
+    assert {written[s.url] for s in site.latest(100) if s.url in written} == {0}
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "named"),
+    [
+        (["-a", "since=2024-13-01", "-a", "source=sitemap"], {}, "since"),
+        (["-a", "source=atom"], {}, "source"),
+        (["-a", "seeds=https://example.invalid/x.html"], {}, "seeds"),
+        ([], {"SITE_ORIGIN": "ftp://127.0.0.1"}, "SITE_ORIGIN"),
+        ([], {"DATASET_FLUSH_ROWS": "many"}, "DATASET_FLUSH_ROWS"),
+        ([], {"RETRY_BACKOFF_BASE_SECS": "-1"}, "RETRY_BACKOFF_BASE_SECS"),
+    ],
+)
+def test_bad_input_stops_at_start(
+    tmp_path: Path, args: list[str], settings: dict[str, str], named: str
+) -> None:
+    crawl = run_crawl(
+        None, tmp_path, *args, settings={"SITE_ORIGIN": "http://127.0.0.1:9", **settings}
+    )
+    assert crawl.returncode != 0
+    assert named in crawl.log
+    assert crawl.stats.get("downloader/request_count", 0) == 0

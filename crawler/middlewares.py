@@ -1,7 +1,8 @@
-"""``BackoffRetryMiddleware``: Scrapy's retries, waiting before each one.
+"""Downloader middlewares that replace two of Scrapy's own.
 
-Replaces ``scrapy.downloadermiddlewares.retry.RetryMiddleware`` and reads the same ``RETRY_*``
-settings, plus:
+``BackoffRetryMiddleware``: Scrapy's retries, waiting before each one. Replaces
+``scrapy.downloadermiddlewares.retry.RetryMiddleware`` and reads the same ``RETRY_*`` settings,
+plus:
 
 - ``RETRY_BACKOFF_BASE_SECS`` (1.0): the first wait; it doubles with every retry of a request.
 - ``RETRY_BACKOFF_MAX_SECS`` (60): the longest backoff wait.
@@ -9,6 +10,11 @@ settings, plus:
   response asking for more is not retried.
 
 A 429 or 503 with ``Retry-After`` (seconds or an HTTP date) waits what the server asks.
+
+``ChainRedirectMiddleware``: Scrapy's ``RedirectMiddleware``, except that a redirect back to a URL
+already in the request's own chain (A -> B -> A, as cookie and consent walls do) is not dropped by
+the duplicate filter, which has already seen A: the page would be lost without a trace. Loops are
+still bounded by ``REDIRECT_MAX_TIMES``.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.response import response_status_message
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from scrapy.http import Request, Response
     from scrapy.settings import BaseSettings
 
@@ -65,6 +74,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def backoff_secs(self, request: Request) -> float:
         tries = request.meta.get("retry_times", 0)
         return min(self.backoff_max_secs, self.backoff_base_secs * 2**tries)
+
+
+class ChainRedirectMiddleware(RedirectMiddleware):
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        result = super()._redirect(redirected, request, reason)
+        if result.url in result.meta["redirect_urls"]:
+            result.dont_filter = True
+        return result
 
 
 def retry_after_secs(value: bytes | None) -> float | None:

@@ -18,9 +18,12 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "sputnik-crawler/0.1 (+https://github.com/example/sputnik-crawler; research crawler)"
 
 # Retries: Scrapy's, with a wait that doubles and honours Retry-After (crawler.middlewares).
+# Redirects: Scrapy's, but a chain that returns to its first URL is not dropped as a duplicate.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.ChainRedirectMiddleware": 600,
 }
 RETRY_AFTER_MAX_SECS = 300
 RETRY_BACKOFF_BASE_SECS = 1.0

@@ -186,3 +186,41 @@ def test_bad_input_stops_at_start(
     assert crawl.returncode != 0
     assert named in crawl.log
     assert crawl.stats.get("downloader/request_count", 0) == 0
+
+
+FAULTS = ";".join(
+    [
+        "429=1@/2024*%15x1",  # Retry-After: 1, then fine
+        "status=503@/2024*%10x1",
+        "status=500@/2024*%5x2",
+        "drop@/2024*%5x1",
+        "truncate@/2024*%5x1",
+        "redirect=2@/2024*%5",
+        "gzip@/2024*%15",
+        "cp1251@/2024*%10",
+        "ctype=application/octet-stream@/2024*%5",
+        "slow=0.3@/2024*%5",
+    ]
+)
+
+
+def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> None:
+    """Transient faults are retried, odd encodings decoded: the same rows as a clean crawl."""
+    deepest = sorted(reachable(site, [site.seed_index], DEPTH).items(), key=lambda kv: -kv[1])
+    gone, looping = (site.stubs[i] for i, _ in deepest[:2])  # their links are not followed
+    faults = f"status=410@{gone.path};loop@{looping.path};{FAULTS}"
+    with run_mirror(articles=ARTICLES, faults=faults) as faulty:
+        crawl = run_crawl(
+            faulty, tmp_path, "-a", f"seeds={SEED_URL}", settings={"DEPTH_LIMIT": str(DEPTH)}
+        )
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    clean = {r["url"]: as_truth(r) for r in rows(seed_crawl.articles)}
+    faulted = {r["url"]: as_truth(r) for r in rows(crawl.articles)}
+    assert looping.url in clean and gone.url in clean
+    assert faulted == {url: row for url, row in clean.items() if url not in (gone.url, looping.url)}
+    rejects = {r["url"]: r["reason"] for r in rows(crawl.rejects)}
+    assert rejects[gone.url] == "http-410"
+    assert rejects[looping.url] == "too-many-redirects"
+    assert crawl.stats["retry/count"] >= 5
+    assert crawl.stats["retry/retry_after_honoured"] >= 1
+    assert not crawl.stats.get("retry/max_reached")

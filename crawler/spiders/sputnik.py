@@ -222,6 +222,8 @@ class SputnikSpider(scrapy.Spider):
             reason = f"http-{status}"
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             reason = "robots-disallowed"
+        elif failure.check(IgnoreRequest) and "redirections" in str(failure.value):
+            reason = "too-many-redirects"
         elif failure.check(IgnoreRequest):
             reason = "ignored"
         else:

@@ -4,6 +4,7 @@ Examples:
 
     python -u -m tests.mirror serve --port 0 --articles 300 --faults 'status=404@/20240101/*'
     python -m tests.mirror manifest --articles 300 --out manifest.jsonl
+    python -m tests.mirror manifest --articles 300 --published 250   # the site earlier
     python -m tests.mirror page /robots.txt --articles 300
 """
 
@@ -57,12 +58,18 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
         help="articles in the site (%(default)s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
+    parser.add_argument(
+        "--published",
+        type=int,
+        metavar="K",
+        help="only the first K articles in publication order are out (default: all)",
+    )
 
 
 def _manifest(args: argparse.Namespace) -> int:
     from tests.mirror import manifest  # only this command needs it
 
-    site = Site(args.articles, args.seed)
+    site = Site(args.articles, args.seed, args.published)
     if args.out is None:
         count = manifest.write(site, sys.stdout)
     else:
@@ -75,7 +82,7 @@ def _manifest(args: argparse.Namespace) -> int:
 def _page(args: argparse.Namespace) -> int:
     from tests.mirror import pages
 
-    page = pages.render(Site(args.articles, args.seed), args.target)
+    page = pages.render(Site(args.articles, args.seed, args.published), args.target)
     print(f"{page.status} {page.content_type} {len(page.body)} bytes", file=sys.stderr)
     sys.stdout.buffer.write(page.body)
     sys.stdout.flush()

@@ -116,16 +116,24 @@ def write(site: Site, out: IO[str]) -> int:
     return count
 
 
-def reachable(site: Site, start: Iterable[int], depth_limit: int) -> dict[int, int]:
+def reachable(
+    site: Site, start: Iterable[int], depth_limit: int, stored: Iterable[int] = ()
+) -> dict[int, int]:
     """Articles a crawler reaches from ``start`` through related links: index -> depth.
 
     Depth counts as Scrapy's ``DEPTH_LIMIT`` does (start pages are depth 0; ``0`` means no
-    limit). Pages robots.txt disallows are never fetched, so their links are not followed.
+    limit). Pages robots.txt disallows are never fetched, so their links are not followed; nor
+    are those of ``stored`` articles, which an incremental crawl does not fetch again.
     """
+    skip = set(stored)
     depth: dict[int, int] = {}
     queue: deque[int] = deque()
     for index in start:
-        if index not in depth and site.stubs[index].day != ROBOTS_DISALLOWED_DAY:
+        if (
+            index not in depth
+            and index not in skip
+            and site.stubs[index].day != ROBOTS_DISALLOWED_DAY
+        ):
             depth[index] = 0
             queue.append(index)
     while queue:
@@ -133,6 +141,8 @@ def reachable(site: Site, start: Iterable[int], depth_limit: int) -> dict[int, i
         if depth_limit and depth[index] >= depth_limit:
             continue
         for target in site.related(index):
+            if target in skip:
+                continue
             if target not in depth and site.stubs[target].day != ROBOTS_DISALLOWED_DAY:
                 depth[target] = depth[index] + 1
                 queue.append(target)

@@ -13,6 +13,13 @@ articles of 2024-04-09 are always present, at their real paths, in their place i
 The related graph: each article links to 0-6 others (mostly older, some newer, so the graph has
 cycles); runs of ``CHAIN_LENGTH`` articles form chains in which each links only to the one before;
 about ``ORPHAN_PERCENT`` % of articles are orphans that no related link reaches.
+
+The clock: ``Site(articles, seed, published=K)`` is the same site when only its first ``K``
+articles (in publication order) are out. The rest do not exist yet: their pages 404, and no
+listing, feed, sitemap or related link names them; ``site.advanced_to(K2)`` is the same site
+later. An article's text never depends on ``K`` (related cards are not body text), so a crawler
+sees unchanged articles stay unchanged as the clock moves; only forward related links to articles
+published meanwhile appear on older pages, as when an editor adds them.
 """
 
 from __future__ import annotations
@@ -130,7 +137,7 @@ class Stub:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """An inline link inside a paragraph."""
+    """An inline link inside a paragraph (no link, just the text, when ``href`` is empty)."""
 
     text: str
     href: str
@@ -222,9 +229,15 @@ def make_image(media_id: int, day: datetime, alt: str, main_url: str | None = No
 
 
 class Site:
-    """The whole model. ``stubs`` are in publication order; ``article(i)`` builds page ``i``."""
+    """The whole model. ``stubs`` are in publication order; ``article(i)`` builds page ``i``.
 
-    def __init__(self, articles: int, seed: int = 1) -> None:
+    :param articles: articles in the site once all are published
+    :param seed: seeds every random choice
+    :param published: how many of them are out (the first ones in publication order); all by
+        default
+    """
+
+    def __init__(self, articles: int, seed: int = 1, published: int | None = None) -> None:
         if articles < 3:
             raise ValueError(
                 f"articles must be at least 3 (the seed and its two related), got {articles}"
@@ -237,10 +250,29 @@ class Site:
         taken = {s.article_id for s in stubs}
         stubs += [self._generated_stub(n, taken) for n in range(articles - 3)]
         stubs.sort(key=lambda s: (s.published, s.article_id))
-        self.stubs: list[Stub] = [replace(s, index=i) for i, s in enumerate(stubs)]
+        self.all_stubs: list[Stub] = [replace(s, index=i) for i, s in enumerate(stubs)]
+        self._publish(published)
+
+    def advanced_to(self, published: int) -> Site:
+        """The same site once its first ``published`` articles are out (cheap: stubs are shared)."""
+        later = object.__new__(Site)
+        later.seed, later.all_stubs = self.seed, self.all_stubs
+        later._publish(published)
+        return later
+
+    def _publish(self, published: int | None) -> None:
+        total = len(self.all_stubs)
+        if published is None:
+            published = total
+        if not 1 <= published <= total:
+            raise ValueError(f"published must be between 1 and articles ({total}), got {published}")
+        self.total = total
+        self.published = published
+        self.stubs: list[Stub] = self.all_stubs[:published]
         self.by_path: dict[str, int] = {s.path: s.index for s in self.stubs}
         self.by_id: dict[int, int] = {s.article_id: s.index for s in self.stubs}
-        self.seed_index = self.by_id[real.SEED_ID]
+        # Its place in the full site, even while it is not yet out.
+        self.seed_index = next(s.index for s in self.all_stubs if s.article_id == real.SEED_ID)
         self.article = lru_cache(maxsize=2048)(self._build_article)
 
     def __len__(self) -> int:
@@ -321,12 +353,19 @@ class Site:
     # -- graph ------------------------------------------------------------------------------
 
     def related(self, index: int) -> tuple[int, ...]:
-        """The related articles of article ``index``, in page order."""
-        stub = self.stubs[index]
+        """The related articles of article ``index`` that are out, in page order."""
+        related = self._related_all(index)
+        if self.published == self.total:
+            return related
+        return tuple(t for t in related if t < self.published)
+
+    def _related_all(self, index: int) -> tuple[int, ...]:
+        """The related articles once every article is out: the graph does not depend on ``K``."""
+        stub = self.all_stubs[index]
         if stub.article_id == real.SEED_ID:
             return tuple(self.by_id[r[1]] for r in real.RELATED)
         if stub.chain:
-            before = self.stubs[index - 1] if index else None
+            before = self.all_stubs[index - 1] if index else None
             return (index - 1,) if before is not None and before.chain else ()
         rng = Random(f"{stub.key}:related")
         wanted = _pick(rng, tuple(enumerate(RELATED_COUNT_WEIGHTS)))
@@ -340,9 +379,9 @@ class Site:
                 break
             forward = rng.random() < 0.15 and not stub.key.startswith("real:")
             target = index + rng.randint(1, 150) if forward else index - rng.randint(1, 300)
-            if not 0 <= target < len(self.stubs) or target == index or target in chosen:
+            if not 0 <= target < self.total or target == index or target in chosen:
                 continue
-            if self.stubs[target].orphan:
+            if self.all_stubs[target].orphan:
                 continue
             chosen.append(target)
         return tuple(chosen)
@@ -350,9 +389,24 @@ class Site:
     # -- full articles -----------------------------------------------------------------------
 
     def _build_article(self, index: int) -> Article:
+        article = self._build_full_article(index)
+        if self.published == self.total or all(t < self.published for t in article.related):
+            return article
+        # Built as when every article is out, then cut: the rest of the page stays the same.
+        out = self.published
+        pairs = zip(article.related, article.jsonld_related_forms, strict=True)
+        kept = [(t, form) for t, form in pairs if t < out]
+        return replace(
+            article,
+            blocks=tuple(b for b in article.blocks if b.kind != "related" or b.target < out),
+            related=tuple(t for t, _ in kept),
+            jsonld_related_forms=tuple(f for _, f in kept),
+        )
+
+    def _build_full_article(self, index: int) -> Article:
         stub = self.stubs[index]
         rng = Random(f"{stub.key}:page")
-        related = self.related(index)
+        related = self._related_all(index)
         if stub.article_id == real.SEED_ID:
             return self._seed_article(stub, related)
         kind = stub.variants.kind
@@ -463,10 +517,11 @@ class Site:
         if not tail:
             return (body,)
         if roll < 0.12:
-            target = self.stubs[_randrange(rng, len(self.stubs))]
+            target = self.all_stubs[_randrange(rng, self.total)]
             if target.orphan:
                 return (body,)
-            link = Link("earlier reported", target.url)
+            # Not out yet: the same words, without the link.
+            link = Link("earlier reported", target.url if target.index < self.published else "")
         elif roll < 0.18:
             link = Link("the tag", PUBLIC_ORIGIN + rng.choice(text.TAGS).path)
         else:

@@ -28,7 +28,10 @@ STOP_TIMEOUT_SECS = 10
 
 @dataclass(frozen=True)
 class Mirror:
-    """A running mirror: its base URL (no trailing slash), what it serves, its process."""
+    """A running mirror: its base URL (no trailing slash), what it serves, its process.
+
+    ``articles`` is the size of the whole site; ``clock()`` says how many of them are out.
+    """
 
     url: str
     articles: int
@@ -44,12 +47,24 @@ class Mirror:
         with urllib.request.urlopen(self.url + "/__mirror__/stats", timeout=10) as response:
             return json.load(response)
 
+    def clock(self) -> int:
+        """How many articles are out (``/__mirror__/clock``)."""
+        with urllib.request.urlopen(self.url + "/__mirror__/clock", timeout=10) as response:
+            return json.load(response)["published"]
+
+    def publish(self, count: int) -> None:
+        """Move the clock: from now on the first ``count`` articles are out."""
+        target = f"{self.url}/__mirror__/clock?published={count}"
+        with urllib.request.urlopen(target, timeout=30) as response:
+            assert json.load(response)["published"] == count
+
 
 @contextmanager
 def run_mirror(
     articles: int = 300,
     seed: int = 1,
     faults: str | None = None,
+    published: int | None = None,
     access_log: str | os.PathLike[str] | None = None,
     cpus: set[int] | None = None,
 ) -> Iterator[Mirror]:
@@ -58,6 +73,7 @@ def run_mirror(
     :param articles: articles in the site
     :param seed: site seed
     :param faults: fault spec (see ``tests/mirror/faults.py``)
+    :param published: serve only the first ``published`` articles (see ``Mirror.publish``)
     :param access_log: file the server appends one line per request to
     :param cpus: CPUs to pin the server to (Linux), e.g. ``{0}`` for a one-core benchmark
     """
@@ -65,6 +81,8 @@ def run_mirror(
     command += ["--articles", str(articles), "--seed", str(seed)]
     if faults:
         command += ["--faults", faults]
+    if published is not None:
+        command += ["--published", str(published)]
     if access_log is not None:
         command += ["--access-log", os.fspath(access_log)]
     process = subprocess.Popen(

@@ -341,6 +341,8 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
         inner = "".join(
             _text(s, ent)
             if isinstance(s, str)
+            else _text(s.text, ent)
+            if not s.href
             else f'<a href="{_attr(s.href)}">{_text(s.text, ent)}</a>'
             for s in block.segments
         )

@@ -8,7 +8,12 @@ pipelined requests answered in order, ``Content-Length``, ``Date`` and ``Server:
 response, 400 and a closed connection for a malformed request.
 
 It counts requests in total, by target (path and query) and by ``Host`` header, and serves the
-counts as JSON at ``/__mirror__/stats``, a path that is never faulted nor counted. With
+counts as JSON at ``/__mirror__/stats``, a path that is never faulted nor counted.
+
+The clock: ``--published K`` serves only the first ``K`` articles in publication order (see
+``tests.mirror.model``); ``/__mirror__/clock?published=K`` moves it (forward or back) while the
+server runs, and ``/__mirror__/clock`` reports it, as ``{"published": K, "articles": N}``. Like
+the stats, these are never faulted nor counted. With
 ``--access-log FILE`` it also writes ``METHOD target status bytes`` per request, flushed at once
 so a test can read it while the server runs (status ``-`` for a dropped connection, bytes as
 body bytes sent).
@@ -31,6 +36,7 @@ from collections import Counter, deque
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import parse_qs, urlsplit
 
 from tests.mirror import faults, pages
 from tests.mirror.faults import Action, Faults
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATS_PATH = "/__mirror__/stats"
+CLOCK_PATH = "/__mirror__/clock"
 DEFAULT_ARTICLES = 2000
 MAX_HEAD_BYTES = 64 * 1024
 MAX_QUEUED_REQUESTS = 64  # pipelined requests waiting; more and we stop reading
@@ -135,6 +142,8 @@ class Mirror:
 
     def __init__(self, site: Site, faults: Faults, access_log: TextIO | None = None) -> None:
         self.site = site
+        # Render caches are keyed by id(site): keep every site served alive, so no id is reused.
+        self.sites = [site]
         self.faults = faults
         self.access_log = access_log
         self.requests = 0
@@ -153,6 +162,21 @@ class Mirror:
     def stats_page(self) -> Page:
         stats = {"requests": self.requests, "paths": self.paths, "hosts": self.hosts}
         return Page(200, json.dumps(stats).encode(), "application/json")
+
+    def clock_page(self, target: str) -> Page:
+        """Report the clock, or move it with ``?published=K``; 400 for a bad ``K``."""
+        values = parse_qs(urlsplit(target).query).get("published")
+        if values:
+            try:
+                site = self.site.advanced_to(int(values[0]))
+            except ValueError as exc:
+                return Page(400, f"{exc}\n".encode(), "text/plain; charset=utf-8")
+            if site.published != self.site.published:
+                log.info("clock: %d of %d articles out", site.published, site.total)
+                self.site = site
+                self.sites.append(site)
+        clock = {"published": self.site.published, "articles": self.site.total}
+        return Page(200, json.dumps(clock).encode(), "application/json")
 
     def render(self, target: str) -> Page:
         try:
@@ -269,6 +293,9 @@ class Connection(asyncio.Protocol):
         if request.path == STATS_PATH:
             self._send(request, mirror.stats_page(), log_it=False)
             return
+        if request.path == CLOCK_PATH:
+            self._send(request, mirror.clock_page(request.target), log_it=False)
+            return
         mirror.count(request)
         action = mirror.faults.decide(request.target) if mirror.faults else None
         if action is None:
@@ -340,6 +367,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
     parser.add_argument(
+        "--published",
+        type=int,
+        metavar="K",
+        help="serve only the first K articles in publication order (default: all); "
+        f"move the clock with {CLOCK_PATH}?published=K",
+    )
+    parser.add_argument(
         "--faults",
         type=_fault_spec,
         default="",
@@ -368,6 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; the base URL is the first line on stdout."""
+    if args.published is not None and not 1 <= args.published <= args.articles:
+        raise SystemExit(
+            f"--published must be between 1 and --articles ({args.articles}), got {args.published}"
+        )
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s mirror %(levelname)s %(message)s"
     )
@@ -382,7 +420,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     started = time.perf_counter()
-    site = Site(args.articles, args.seed)
+    site = Site(args.articles, args.seed, args.published)
     mirror = Mirror(site, Faults.from_spec(args.faults), access_log)
     # The model's objects live until exit: keep them out of every garbage collection.
     gc.freeze()
@@ -392,8 +430,9 @@ async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(url, flush=True)
     log.info(
-        "serving %d articles (seed %d) at %s after %.1fs; faults: %s",
+        "serving %d of %d articles (seed %d) at %s after %.1fs; faults: %s",
         len(site),
+        site.total,
         args.seed,
         url,
         time.perf_counter() - started,

@@ -34,10 +34,12 @@ class BareSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         for loc in response.xpath("//sm:loc/text()", namespaces=SITEMAP_NS).getall():
+            # Listed pages start at depth 0, as in the sputnik spider.
+            meta = {"depth_reset": True}
             if "sitemap_article.xml" in loc:
-                yield scrapy.Request(self.local(loc), callback=self.parse_sitemap)
+                yield scrapy.Request(self.local(loc), callback=self.parse_sitemap, meta=meta)
             else:
-                yield scrapy.Request(self.local(loc), callback=self.parse_article)
+                yield scrapy.Request(self.local(loc), callback=self.parse_article, meta=meta)
 
     def parse_article(self, response: Response) -> Iterator[scrapy.Request]:
         public = PUBLIC_ORIGIN + response.url[len(self.origin) :]

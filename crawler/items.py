@@ -146,6 +146,8 @@ class RawArticle:
     """Raw values by ``ArticleItem`` field name; a field the page lacks is absent."""
     sources: dict[str, str] = field(default_factory=dict)
     """Which source each field came from: ``jsonld``, ``microdata`` or ``html``."""
+    fallbacks: dict[str, list[Any]] = field(default_factory=dict)
+    """Per field, the lower-precedence sources' values, tried when ``fields``' is unreadable."""
     status: int = 200
     fetched_at: datetime | None = None
     depth: int = 0

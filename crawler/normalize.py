@@ -374,7 +374,9 @@ PROCESSORS: dict[str, Callable[[Any], Any]] = {
 LIST_FIELDS = frozenset({"tags", "keywords", "authors", "images", "related_urls"})
 
 
-def normalize_fields(url: str, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def normalize_fields(
+    url: str, raw: dict[str, Any], fallbacks: dict[str, list[Any]] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Every ``ArticleItem`` content field from raw fields, and the reasons of invalid ones.
 
     Fields the page lacks are ``None`` (lists ``[]``); an unreadable one is too, and its reason
@@ -382,15 +384,23 @@ def normalize_fields(url: str, raw: dict[str, Any]) -> tuple[dict[str, Any], dic
 
     :param url: the canonical article URL (gives ``url``, ``article_id`` and ``site``)
     :param raw: raw values by field name, as ``crawler.extract.extract_article`` returns them
+    :param fallbacks: per field, lower-precedence values tried in order when the raw one gives
+        nothing readable (field by field fallback: JSON-LD, then microdata, then HTML)
     """
     values: dict[str, Any] = {}
     invalid: dict[str, str] = {}
     for field, processor in PROCESSORS.items():
-        try:
-            values[field] = processor(raw.get(field))
-        except (ValueError, TypeError) as exc:
-            invalid[field] = str(exc)
-            values[field] = [] if field in LIST_FIELDS else None
+        values[field] = [] if field in LIST_FIELDS else None
+        for candidate in (raw.get(field), *(fallbacks or {}).get(field, ())):
+            try:
+                value = processor(candidate)
+            except (ValueError, TypeError) as exc:
+                invalid.setdefault(field, str(exc))
+                continue
+            if value not in (None, []):
+                values[field] = value
+                invalid.pop(field, None)  # a lower source had it readable
+                break
     canonical = canonicalize(url)[0] or url
     values["url"] = canonical
     values["article_id"] = article_id_processor(canonical)
@@ -406,7 +416,7 @@ def to_article(raw: RawArticle) -> tuple[ArticleItem, dict[str, str]]:
     Content fields go through ``normalize_fields``; ``fetched_at``, ``depth``, ``referer`` and
     ``job_id`` are copied as the spider set them.
     """
-    values, invalid = normalize_fields(raw.url, raw.fields)
+    values, invalid = normalize_fields(raw.url, raw.fields, raw.fallbacks)
     item = ArticleItem(
         **values,
         fetched_at=raw.fetched_at,

@@ -61,6 +61,17 @@ def rows(path: Path) -> list[dict[str, Any]]:
     return ds.dataset(path, format="parquet", partitioning="hive").to_table().to_pylist()
 
 
+def withheld(site: Site, expected: dict[int, int], depth_limit: int) -> dict[str, str]:
+    """Linked pages robots.txt withholds: never fetched, kept as rejects."""
+    return {
+        site.stubs[t].url: "robots-disallowed"
+        for i, d in expected.items()
+        if d < depth_limit
+        for t in site.related(i)
+        if site.stubs[t].day == ROBOTS_DISALLOWED_DAY
+    }
+
+
 def as_truth(row: dict[str, Any]) -> dict[str, Any]:
     """A dataset row in the manifest's notation (timestamps as ISO strings in UTC)."""
     out = {}
@@ -81,17 +92,10 @@ def test_crawl_reaches_exactly_the_reachable_articles(seed_crawl: Crawl, site: S
     good = {t["url"] for t in truths.values() if t["status"] == "article"}
     bad = {t["url"]: t["reject_reason"] for t in truths.values() if t["status"] == "rejected"}
     assert set(urls) == good
-    # Links to pages robots.txt withholds are kept as rejects too, never fetched.
-    withheld = {
-        site.stubs[t].url: "robots-disallowed"
-        for i, d in expected.items()
-        if d < DEPTH
-        for t in site.related(i)
-        if site.stubs[t].day == ROBOTS_DISALLOWED_DAY
-    }
-    assert withheld, "the crawl meets robots.txt"
+    robots = withheld(site, expected, DEPTH)
+    assert robots, "the crawl meets robots.txt"
     rejects = Counter((r["url"], r["reason"]) for r in rows(seed_crawl.rejects))
-    assert rejects == Counter((bad | withheld).items())
+    assert rejects == Counter((bad | robots).items())
     depths = {r["url"]: r["depth"] for r in written}
     assert depths == {
         site.stubs[i].url: d for i, d in expected.items() if site.stubs[i].url in good
@@ -224,3 +228,21 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
     assert crawl.stats["retry/count"] >= 5
     assert crawl.stats["retry/retry_after_honoured"] >= 1
     assert not crawl.stats.get("retry/max_reached")
+
+
+def test_sitemap_seed_for_a_date_range(crawl_mirror: Mirror, site: Site, tmp_path: Path) -> None:
+    crawl = run_crawl(
+        crawl_mirror,
+        tmp_path,
+        *("-a", "source=sitemap", "-a", "since=2024-01-04", "-a", "until=2024-01-04"),
+        settings={"DEPTH_LIMIT": "1"},
+    )
+    assert crawl.returncode == 0, crawl.log[-2000:]
+    day = [s.index for s in site.stubs if s.day == "20240104"]
+    truths = [record(site, i) for i in day]
+    seeds = {r["url"] for r in rows(crawl.articles) if r["depth"] == 0}
+    assert seeds == {t["url"] for t in truths if t["status"] == "article"}
+    expected = reachable(site, day, 1)
+    written = {r["url"] for r in rows(crawl.articles)} | {r["url"] for r in rows(crawl.rejects)}
+    assert written == {site.stubs[i].url for i in expected} | set(withheld(site, expected, 1))
+    assert crawl.stats["sputnik/seeds/sitemap"] == 1

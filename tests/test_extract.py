@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -47,7 +48,9 @@ def mirror_response(site: Site, path: str) -> HtmlResponse:
 def normalized(resp: HtmlResponse, url: str) -> dict[str, Any]:
     found = extract_article(resp, url)
     assert found is not None, url
-    item, invalid = to_article(RawArticle(url=url, fields=found[0], sources=found[1]))
+    item, invalid = to_article(
+        RawArticle(url=url, fields=found.fields, sources=found.sources, fallbacks=found.fallbacks)
+    )
     assert not invalid, (url, invalid)
     row = asdict(item)
     for key in ("published_at", "created_at", "modified_at"):
@@ -91,7 +94,7 @@ def test_related_links_match_related_urls(site: Site) -> None:
         stub = site.stubs[index]
         fresh = related_links(mirror_response(site, stub.path), stub.url)
         resp = mirror_response(site, stub.path)
-        raw, _ = extract_article(resp, stub.url) or ({}, {})
+        raw, _, _ = extract_article(resp, stub.url) or ({}, {}, {})
         cached = related_links(resp, stub.url)
         assert fresh == cached
         assert fresh[0] == raw.get("related_urls", []) == record(site, index)["related_urls"]
@@ -123,7 +126,7 @@ def test_truncated_and_garbled_pages_never_raise(site: Site) -> None:
                 found = extract_article(resp, stub.url)
                 related_links(resp, stub.url)
                 if found is not None:
-                    to_article(RawArticle(url=stub.url, fields=found[0]))
+                    to_article(RawArticle(url=stub.url, fields=found.fields))
 
 
 def test_sources_are_named() -> None:
@@ -669,7 +672,7 @@ def test_merge_precedence_and_sources() -> None:
         '<h1 class="article__title">HTML title</h1>'
         '<div class="article__body">' + text_block("P1.") + text_block("P2.") + "</div>",
     )
-    raw, sources = extract_article(resp, URL) or ({}, {})
+    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
     assert raw["headline"] == "LD title" and sources["headline"] == "jsonld"
     assert raw["genre"] == "News" and sources["genre"] == "microdata"
     assert raw["body"] == ["P1.", "P2."] and sources["body"] == "html"
@@ -687,7 +690,7 @@ def test_merge_falls_back_to_article_body_and_to_a_crop() -> None:
         },
         '<div class="article__body"><div class="article__block" data-type="banner"></div></div>',
     )
-    raw, sources = extract_article(resp, URL) or ({}, {})
+    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
     assert raw["body"] == "Only the run-together body." and sources["body"] == "jsonld"
     assert raw["image_url"] == "https://i/crop.jpg" and sources["image_url"] == "jsonld"
 
@@ -711,7 +714,7 @@ def test_merge_related_urls_union() -> None:
         '<div class="article__block" data-type="article"><div class="article__article">'
         '<a href="javascript:void(0)">X</a></div></div></div>',
     )
-    raw, sources = extract_article(resp, URL) or ({}, {})
+    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
     expected = [
         "https://sputnikglobe.com/20240409/b-1117824035.html",
         "https://sputnikglobe.com/20240409/a-1117821017.html",
@@ -738,6 +741,22 @@ def test_article_detection() -> None:
         '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "T"}'
         "</script></head><body></body></html>"
     )
-    assert extract_article(only_ld, URL) == ({"headline": "T"}, {"headline": "jsonld"})
+    assert extract_article(only_ld, URL) == ({"headline": "T"}, {"headline": "jsonld"}, {})
     empty_article = extract_article(article_page(None, ""), URL)
-    assert empty_article == ({"language": "en"}, {"language": "html"})
+    assert empty_article == ({"language": "en"}, {"language": "html"}, {})
+
+
+def test_an_unreadable_value_falls_back_to_the_next_source():
+    """A garbled JSON-LD date does not hide the meta tag's good one."""
+    ld = json.dumps({"@type": "NewsArticle", "headline": "T", "datePublished": "yesterday-ish"})
+    page = response(
+        "<html><head>"
+        '<meta property="article:published_time" content="2024-04-10T02:11+0000">'
+        f'<script type="application/ld+json">{ld}</script></head>'
+        '<body><div class="article"><h1 class="article__title">T</h1></div></body></html>'
+    )
+    found = extract_article(page, URL)
+    assert found.fields["published_at"] == "yesterday-ish"
+    item, invalid = to_article(RawArticle(url=URL, fields=found.fields, fallbacks=found.fallbacks))
+    assert item.published_at == datetime(2024, 4, 10, 2, 11, tzinfo=UTC)
+    assert "published_at" not in invalid

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from contextlib import suppress
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from crawler.extract import html, jsonld, microdata
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from scrapy.http import TextResponse
 
-__all__ = ["SOURCES", "extract_article", "related_links"]
+__all__ = ["SOURCES", "Extracted", "extract_article", "related_links"]
 
 SOURCES = (jsonld, microdata, html)
 FIELD_SOURCES = {"body": (html, jsonld, microdata)}
@@ -36,10 +36,18 @@ NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
 _related: WeakKeyDictionary[Any, tuple[str, list[str], Counter[str]]] = WeakKeyDictionary()
 
 
-def extract_article(
-    response: TextResponse, public_url: str
-) -> tuple[dict[str, Any], dict[str, str]] | None:
-    """``(raw fields, source of each field)`` of an article page, or ``None`` for other pages.
+class Extracted(NamedTuple):
+    """An article page's raw fields, where each came from, and the lower sources' values."""
+
+    fields: dict[str, Any]
+    sources: dict[str, str]
+    fallbacks: dict[str, list[Any]]
+    """Per field, the values of the sources after the chosen one, in precedence order: used
+    when the chosen value cannot be read (a garbled JSON-LD date, say)."""
+
+
+def extract_article(response: TextResponse, public_url: str) -> Extracted | None:
+    """The raw fields of an article page (``Extracted``), or ``None`` for other pages.
 
     A page is an article page when it has ``div.article``, ``h1.article__title`` or an article
     JSON-LD object; tag pages, section lists, docs and 404 pages have none. Raw values keep the
@@ -58,15 +66,19 @@ def extract_article(
 
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    fallbacks: dict[str, list[Any]] = {}
     for field in FIELD_NAMES:
         if field == "related_urls":
             continue
         for source in FIELD_SOURCES.get(field, SOURCES):
             value = found[NAMES[source]].get(field)
-            if value not in (None, "", [], {}):
+            if value in (None, "", [], {}):
+                continue
+            if field not in raw:
                 raw[field] = value
                 sources[field] = NAMES[source]
-                break
+            else:
+                fallbacks.setdefault(field, []).append(value)
     if "image_url" not in raw and raw.get("images"):
         # Only the crops are known: the first stands for the main photo.
         raw["image_url"] = raw["images"][0]["url"]
@@ -80,7 +92,7 @@ def extract_article(
         names = [name for name, hrefs in (("html", cards), ("jsonld", linked)) if hrefs]
         sources["related_urls"] = "+".join(names)
     _remember(response, public_url, urls, dropped)
-    return raw, sources
+    return Extracted(raw, sources, fallbacks)
 
 
 def related_links(response: TextResponse, public_url: str) -> tuple[list[str], Counter[str]]:

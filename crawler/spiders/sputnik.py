@@ -46,6 +46,8 @@ SEED_ARTICLE = (
 )
 RSS_FEED = PUBLIC_ORIGIN + "/export/rss2/archive/index.xml"
 SITEMAP_INDEX = PUBLIC_ORIGIN + "/sitemap_article_index.xml"
+SITEMAP_RANGE = PUBLIC_ORIGIN + "/sitemap_article.xml"
+FIRST_DAY = date(2004, 1, 1)  # the sitemaps go back to 2004
 SOURCES = ("rss", "sitemap", "urls")
 JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -81,7 +83,7 @@ class SputnikSpider(scrapy.Spider):
         if source == "rss":
             urls.append(RSS_FEED)
         elif source == "sitemap":
-            urls.append(SITEMAP_INDEX)
+            urls.append(self.sitemap_seed())
         elif source is None and not urls:
             urls = [SEED_ARTICLE, RSS_FEED]
         if (since or until) and source != "sitemap":
@@ -90,6 +92,15 @@ class SputnikSpider(scrapy.Spider):
         if _job is not None and not JOB_ID.match(_job):
             raise ValueError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
         self.job_id = _job or new_job_id()
+
+    def sitemap_seed(self) -> str:
+        """The sitemap index, or with ``since``/``until`` the one sitemap of that range: the
+        site serves any ``date_start``..``date_end`` range (markup.md §3)."""
+        if not (self.since or self.until):
+            return SITEMAP_INDEX
+        start = self.since or FIRST_DAY
+        end = self.until or datetime.now(UTC).date()
+        return f"{SITEMAP_RANGE}?date_start={start:%Y%m%d}&date_end={end:%Y%m%d}"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -155,11 +166,11 @@ class SputnikSpider(scrapy.Spider):
         if found is None:
             yield self.reject(response, "not-article", "no article markup on the page")
             return
-        fields, sources = found
         yield RawArticle(
             url=public_url,
-            fields=fields,
-            sources=sources,
+            fields=found.fields,
+            sources=found.sources,
+            fallbacks=found.fallbacks,
             status=response.status,
             fetched_at=datetime.now(UTC),
             depth=response.meta.get("depth", 0),

@@ -3,6 +3,7 @@ manifest's truth, the mirror's request counts and the crawl's stats."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -215,7 +216,11 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
     faults = f"status=410@{gone.path};loop@{looping.path};{FAULTS}"
     with run_mirror(articles=ARTICLES, faults=faults) as faulty:
         crawl = run_crawl(
-            faulty, tmp_path, "-a", f"seeds={SEED_URL}", settings={"DEPTH_LIMIT": str(DEPTH)}
+            faulty,
+            tmp_path,
+            "-a",
+            f"seeds={SEED_URL}",
+            settings={"DEPTH_LIMIT": str(DEPTH), "LOGSTATS_INTERVAL": "0.5"},
         )
     assert crawl.returncode == 0, crawl.log[-3000:]
     clean = {r["url"]: as_truth(r) for r in rows(seed_crawl.articles)}
@@ -225,6 +230,12 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
     rejects = {r["url"]: r["reason"] for r in rows(crawl.rejects)}
     assert rejects[gone.url] == "http-410"
     assert rejects[looping.url] == "too-many-redirects"
+    # the periodic progress line (the retries' waits make this crawl last a few seconds)
+    assert re.search(
+        r"Fetched \d+ pages \(at \d+ pages/min\), \d+ articles written, \d+ rejects,"
+        r" \d+ requests queued",
+        crawl.log,
+    )
     assert crawl.stats["retry/count"] >= 5
     assert crawl.stats["retry/retry_after_honoured"] >= 1
     assert not crawl.stats.get("retry/max_reached")

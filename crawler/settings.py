@@ -46,6 +46,11 @@ EXTENSIONS = {
 }
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 
+# Requests for articles the dataset already holds are dropped before they are scheduled.
+SPIDER_MIDDLEWARES = {
+    "crawler.state.SkipStoredMiddleware": 950,
+}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,
@@ -53,7 +58,11 @@ ITEM_PIPELINES = {
 }
 
 # Output: Hive-partitioned Parquet datasets (crawler.pipelines.write).
-DATASET_FLUSH_ROWS = 2000  # rows buffered before a file is written
+DATASET_FLUSH_ROWS = 1000  # rows buffered before files are written (memory vs. file size)
+# Incremental crawls (crawler.state): what the dataset holds, in a SQLite file beside it.
+DATASET_STATE_ENABLED = True
+DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite
+DATASET_STATE_TIMEOUT_SECS = 120.0  # a flush waits this long for another job's write lock
 DATASET_URI = "data/articles"
 REJECTS_URI = "data/rejects"
 

@@ -21,6 +21,7 @@ from tests.mirror.process import Mirror, run_mirror
 ARTICLES = 600
 DEPTH = 4
 SEED_URL = PUBLIC_ORIGIN + real.SEED_PATH
+SEED_TXT = Path(__file__).parent / "mirror" / "data" / "seed-article.txt"
 COLUMNS = (
     "url", "article_id", "site", "headline", "description", "body", "section", "tags",
     "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
@@ -110,6 +111,18 @@ def test_every_field_equals_the_manifest(seed_crawl: Crawl, site: Site) -> None:
         assert row["job_id"] and row["fetched_at"] is not None
     seed = next(r for r in rows(seed_crawl.articles) if r["url"] == SEED_URL)
     assert seed["depth"] == 0 and seed["referer"] is None
+    # and straight against the values the user handed over (seed-article.txt)
+    lines = [line for line in SEED_TXT.read_text().splitlines() if line.strip()]
+    assert seed["headline"] == lines[1] and seed["description"] == lines[4]
+    assert seed["published_at"].isoformat() == "2024-04-10T02:11:00+00:00"
+    assert [seed["section"], *seed["tags"], seed["image_url"]] == lines[8:19]
+    assert seed["body"].replace("\n\n", "") == lines[19]
+    assert seed["related_urls"] == lines[20:22]
+    assert seed["authors"] == [lines[27]] and seed["genre"] == lines[29]
+    assert seed["language"] == "en" and seed["copyright_year"] == int(lines[26])
+    assert seed["publisher"]["legal_name"] == "MIA „Rosiya Segodnya“"
+    assert [f"{i['width']} {i['height']} true" for i in seed["images"]] == lines[32:35]
+    assert seed["keywords"] == [k.strip() for k in lines[-1].split(",")]
     assert seed["date"] in ("2024-04-10", datetime(2024, 4, 10).date())
 
 

@@ -6,7 +6,7 @@ Settings (read once; scrapyd passes strings, which are accepted):
   URI pyarrow knows (``file:///…``); partitioned by the UTC date of ``published_at``.
 - ``REJECTS_URI`` (default ``data/rejects``): root of the rejects dataset; partitioned by the UTC
   date of ``fetched_at`` (the time the writer got the reject, if it has none).
-- ``DATASET_FLUSH_ROWS`` (default 2000): rows of one dataset buffered before they are written.
+- ``DATASET_FLUSH_ROWS`` (default 1000): rows of one dataset buffered before they are written.
 
 A flush writes one file per partition under a hidden name (``_part-….parquet.tmp``) and renames
 it to ``part-<job>-<seq>-<uuid8>.parquet``, so a killed crawl leaves at most hidden temp files,
@@ -28,6 +28,14 @@ it is logged, counted in ``sputnik/write_errors`` and ``sputnik/rows_dropped``, 
 
 A bad setting or an unwritable root raises ``ValueError`` naming the setting when the pipeline is
 built, which stops the crawl before the spider opens (``scrapy crawl`` exits with status 1).
+
+Incremental crawls (``crawler.state``, settings ``DATASET_STATE_*``): at open the writer brings
+the dataset's state up to date with the dataset; at each flush of articles it takes the state's
+write lock, leaves out rows whose article the dataset holds with the same ``content_hash``
+(``sputnik/skipped/unchanged``: a refresh found it unchanged, or another job wrote it first),
+writes the rest, and records them in the state once their files are renamed into place. Rows
+that are new versions of stored articles are counted in ``sputnik/articles_changed`` too. If the
+lock cannot be had in ``DATASET_STATE_TIMEOUT_SECS``, the flush fails as a failed write does.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -50,6 +59,7 @@ from twisted.internet.defer import DeferredLock
 
 from crawler.dataset import new_job_id, resolve_uri
 from crawler.items import ArticleItem, RejectItem, arrow_schema
+from crawler.state import ArticleState, open_state, state_location
 
 if TYPE_CHECKING:
     from typing import Self
@@ -62,7 +72,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATASET_URI = "data/articles"
 DEFAULT_REJECTS_URI = "data/rejects"
-DEFAULT_FLUSH_ROWS = 2000
+DEFAULT_FLUSH_ROWS = 1000
 COMPRESSION = "zstd"
 # An article row is a few KB of text: 10 000 rows is some 30-100 MB before compression, a usual
 # row group size. Files hold about DATASET_FLUSH_ROWS rows, so with the default one group each.
@@ -137,6 +147,9 @@ class _Written:
     size: int = 0
     error: BaseException | None = None
     bad: list[tuple[Row, BaseException]] = field(default_factory=list)
+    unchanged: int = 0  # rows left out: the dataset holds them already
+    changed: int = 0  # rows written that are new versions of stored articles
+    state_error: BaseException | None = None  # written, but not recorded in the state
 
 
 def _resolve_root(dataset: _Dataset) -> None:
@@ -212,12 +225,36 @@ def _write_partition(
     return written
 
 
-def _write_batch(dataset: _Dataset, batch: dict[str, list[Row]], stem: str) -> list[_Written]:
+def _write_batch(
+    dataset: _Dataset, batch: dict[str, list[Row]], stem: str, state: ArticleState | None = None
+) -> list[_Written]:
+    """Write a batch, one file per partition; with a state, only rows it does not hold yet."""
     assert dataset.filesystem is not None
-    return [
-        _write_partition(dataset.filesystem, dataset.root, dataset.schema, date, rows, stem)
-        for date, rows in sorted(batch.items())
-    ]
+    fs, root, schema = dataset.filesystem, dataset.root, dataset.schema
+    if state is None:
+        return [
+            _write_partition(fs, root, schema, date, rows, stem)
+            for date, rows in sorted(batch.items())
+        ]
+    results: list[_Written] = []
+    try:
+        with state.writing():
+            for date, rows in sorted(batch.items()):
+                new, changed, same = state.new_versions(rows)
+                written = _write_partition(fs, root, schema, date, new, stem)
+                written.changed, written.unchanged = changed, len(same)
+                results.append(written)
+                if written.path is not None:
+                    state.record(written.path[len(root) + 1 :], written.rows)
+    except sqlite3.Error as exc:
+        # Rolled back. Files already renamed stay (the next sync takes them in); the other
+        # partitions' rows are kept for the next flush.
+        done = {w.date for w in results}
+        for written in results:
+            if written.path is not None:
+                written.state_error = exc
+        results += [_Written(d, r, error=exc) for d, r in sorted(batch.items()) if d not in done]
+    return results
 
 
 class ParquetWriterPipeline:
@@ -246,6 +283,8 @@ class ParquetWriterPipeline:
             written_stat="sputnik/rejects_written",
         )
         self._check_roots()
+        self.state_location = state_location(settings)
+        self.state: ArticleState | None = None
         self.job_id = ""
         self._lock: asyncio.Lock | DeferredLock | None = None
         self._opened = False
@@ -282,6 +321,18 @@ class ParquetWriterPipeline:
         self.job_id = re.sub(r"[^A-Za-z0-9._-]", "-", str(job_id))
         # asyncio.Lock needs the asyncio loop; a plain Twisted reactor gets a DeferredLock.
         self._lock = asyncio.Lock() if is_asyncio_available() else DeferredLock()
+        if self.state_location is not None:
+            self.state, report = await run_in_thread(open_state, self.state_location)
+            logger.info(
+                "Dataset state %s: %d articles stored (%s %d files, %d rows, in %.2f s)",
+                self.state_location.path,
+                self.state.count(),
+                "rebuilt from" if report.rebuilt else "took in",
+                report.files,
+                report.rows,
+                report.secs,
+                extra=self._log_extra,
+            )
         self._opened = True
         logger.info(
             "Writing articles to %s and rejects to %s (job %s, flush every %d rows)",
@@ -331,6 +382,8 @@ class ParquetWriterPipeline:
                     dataset.root,
                     extra=self._log_extra,
                 )
+        if self.state is not None:
+            self.state.close()
         logger.info(
             "Datasets closed: %d articles, %d rejects written in %d files (job %s)",
             self.stats.get_value("sputnik/articles_written", 0),
@@ -349,7 +402,8 @@ class ParquetWriterPipeline:
                 return
             dataset.seq += 1
             stem = f"part-{self.job_id}-{dataset.seq:05d}"
-            results = await run_in_thread(_write_batch, dataset, dataset.take(), stem)
+            state = self.state if dataset is self.articles else None
+            results = await run_in_thread(_write_batch, dataset, dataset.take(), stem, state)
             self._account(dataset, results)
         finally:
             self._lock.release()
@@ -359,6 +413,19 @@ class ParquetWriterPipeline:
         rows = files = 0
         failed = False
         for written in results:
+            if written.unchanged:
+                self.stats.inc_value("sputnik/skipped/unchanged", written.unchanged)
+            if written.changed:
+                self.stats.inc_value("sputnik/articles_changed", written.changed)
+            if written.state_error is not None:
+                self.stats.inc_value("sputnik/state_errors")
+                logger.error(
+                    "Wrote %s but could not record it in the dataset state (%s); the next crawl"
+                    " reads it in from the dataset",
+                    written.path,
+                    written.state_error,
+                    extra=self._log_extra,
+                )
             for row, exc in written.bad:
                 self.stats.inc_value("sputnik/write_errors")
                 self.stats.inc_value("sputnik/rows_dropped")

@@ -14,7 +14,7 @@ import pytest
 
 from tests.crawl import Crawl, run_crawl
 from tests.mirror import seed as real
-from tests.mirror.manifest import reachable, record
+from tests.mirror.manifest import COLUMNS, reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, ROBOTS_DISALLOWED_DAY, Site
 from tests.mirror.process import Mirror, run_mirror
 
@@ -22,12 +22,6 @@ ARTICLES = 600
 DEPTH = 4
 SEED_URL = PUBLIC_ORIGIN + real.SEED_PATH
 SEED_TXT = Path(__file__).parent / "mirror" / "data" / "seed-article.txt"
-COLUMNS = (
-    "url", "article_id", "site", "headline", "description", "body", "section", "tags",
-    "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
-    "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
-    "content_hash",
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,11 @@ from crawler.extract import SOURCES, extract_article, html, jsonld, microdata, r
 from crawler.items import RawArticle
 from crawler.normalize import to_article
 from tests.mirror import pages, text
-from tests.mirror.manifest import iso, record
+from tests.mirror.manifest import COLUMNS, iso, record
 from tests.mirror.model import Site
 
 N = 1500
 URL = "https://sputnikglobe.com/20240410/some-story-1117838001.html"
-COLUMNS = (
-    "url", "article_id", "site", "headline", "description", "body", "section", "tags",
-    "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
-    "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
-    "content_hash",
-)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

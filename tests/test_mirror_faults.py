@@ -9,7 +9,6 @@ import gzip
 import html
 import http.client
 import re
-import socket
 import time
 from functools import cache
 from typing import TYPE_CHECKING
@@ -92,17 +91,6 @@ def get(
         return response.status, response.headers, response.read()
     finally:
         connection.close()
-
-
-def raw(mirror: Mirror, data: bytes) -> bytes:
-    """Everything the server sends back for ``data`` until it closes the connection."""
-    parts = urlsplit(mirror.url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -229,7 +217,7 @@ def test_slow_keeps_pipelined_order(faulty: Mirror):
         f"GET {targets()['slow']} HTTP/1.1\r\nHost: {host}\r\n\r\n",
         f"GET {targets()['404']} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
     ]
-    answer = raw(faulty, "".join(requests).encode())
+    answer = faulty.exchange("".join(requests).encode())
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert answer.count(b"HTTP/1.1 404 ") == 1
 
@@ -241,7 +229,7 @@ def test_drop(faulty: Mirror):
 
 def test_truncate(faulty: Mirror):
     request = f"GET {targets()['truncate']} HTTP/1.1\r\nHost: x\r\n\r\n"
-    received = raw(faulty, request.encode())  # the server closes after half the body
+    received = faulty.exchange(request.encode())  # the server closes after half the body
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
     fields = dict(line.lower().split(b": ", 1) for line in head.split(b"\r\n")[1:])

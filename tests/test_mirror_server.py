@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import http.client
-import socket
 import urllib.request
 from urllib.parse import urlsplit
 
 from tests.mirror.process import Mirror
-
-
-def raw(mirror: Mirror, data: bytes) -> bytes:
-    """Everything the server sends back for ``data`` until it closes the connection."""
-    parts = urlsplit(mirror.url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
 
 
 def responses(data: bytes) -> list[tuple[int, bytes]]:
@@ -43,7 +31,7 @@ def test_get_robots(mirror: Mirror):
 
 
 def test_head_has_length_but_no_body(mirror: Mirror):
-    answer = raw(mirror, b"HEAD /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = mirror.exchange(b"HEAD /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert b"\r\nContent-Length: " in head
@@ -53,12 +41,12 @@ def test_head_has_length_but_no_body(mirror: Mirror):
 def test_keep_alive_and_pipelining(mirror: Mirror):
     requests = b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n" * 3
     requests += b"GET /no/such/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    answer = raw(mirror, requests)
+    answer = mirror.exchange(requests)
     assert [status for status, _ in responses(answer)] == [200, 200, 200, 404]
 
 
 def test_http10_closes_by_default(mirror: Mirror):
-    answer = raw(mirror, b"GET /robots.txt HTTP/1.0\r\n\r\n")
+    answer = mirror.exchange(b"GET /robots.txt HTTP/1.0\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 OK")
     assert b"\r\nConnection: close\r\n" in answer
 
@@ -77,7 +65,7 @@ def test_other_methods_are_405(mirror: Mirror):
 
 
 def test_malformed_request_line_is_400(mirror: Mirror):
-    answer = raw(mirror, b"this is not http\r\n\r\nGET /robots.txt HTTP/1.1\r\n\r\n")
+    answer = mirror.exchange(b"this is not http\r\n\r\nGET /robots.txt HTTP/1.1\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 Bad Request")
     assert [status for status, _ in responses(answer)] == [400]
 

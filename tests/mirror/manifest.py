@@ -25,6 +25,13 @@ from tests.mirror import seed as real
 from tests.mirror.model import ROBOTS_DISALLOWED_DAY, Article, Site
 
 SITE = "sputnikglobe.com"
+# The dataset's columns a record holds, in the dataset's order (crawl provenance aside).
+COLUMNS = (
+    "url", "article_id", "site", "headline", "description", "body", "section", "tags",
+    "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
+    "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
+    "content_hash",
+)  # fmt: skip
 
 
 def collapse(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -41,6 +43,16 @@ class Mirror:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def exchange(self, data: bytes) -> bytes:
+        """Send raw bytes; everything the server sends back until it closes the connection."""
+        parts = urlsplit(self.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(data)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        return received
 
     def stats(self) -> dict[str, Any]:
         """The server's request counters (``/__mirror__/stats``)."""

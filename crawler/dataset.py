@@ -50,6 +50,28 @@ def resolve_uri(uri: str | PathLike[str]) -> tuple[pafs.FileSystem, str]:
     return pafs.FileSystem.from_uri(text)
 
 
+def dataset_files(filesystem: pafs.FileSystem, root: str, folder: str = "") -> list[str]:
+    """The files a reader of the dataset sees, relative to ``root``, sorted.
+
+    That is every ``*.parquet`` file with no part of its path starting with ``_`` or ``.``:
+    temp files being written, the state store (``_state/``) and other hidden entries are left
+    out, as pyarrow leaves them out.
+
+    :param filesystem: as from :func:`resolve_uri`
+    :param root: the dataset root, as from :func:`resolve_uri`
+    :param folder: only the files under this folder of the root, e.g. ``date=2024-04-10``
+    """
+    base = f"{root}/{folder}" if folder else root
+    selector = pafs.FileSelector(base, recursive=True, allow_not_found=True)
+    found = []
+    for info in filesystem.get_file_info(selector):
+        relative = info.path[len(root) + 1 :]
+        hidden = any(part.startswith(("_", ".")) for part in relative.split("/"))
+        if info.type == pafs.FileType.File and relative.endswith(".parquet") and not hidden:
+            found.append(relative)
+    return sorted(found)
+
+
 def new_job_id() -> str:
     """A job id for crawls not run by scrapyd: UTC time to the second plus a random suffix."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

@@ -88,7 +88,10 @@ def visible_files(root: Path) -> list[Path]:
 
 
 def all_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """Every file under a dataset root but the state's (``_state/``, see crawler.state)."""
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and "_state" not in p.relative_to(root).parts
+    )
 
 
 def stats(writer: ParquetWriterPipeline) -> dict[str, Any]:

@@ -5,9 +5,12 @@ Spider arguments (``-a NAME=VALUE``; scrapyd: ``NAME=VALUE``):
 - ``seeds``: comma-separated URLs: articles, listings, the RSS feed or sitemaps.
 - ``seeds_file``: a file of such URLs, one a line (``#`` comments allowed).
 - ``source``: ``rss`` (the RSS feed), ``sitemap`` (the article sitemaps, see ``since``/``until``)
-  or ``urls`` (only ``seeds``/``seeds_file``). Without any of these: the seed article of
-  ``seed-article.txt`` and the RSS feed.
-- ``since``, ``until``: ``YYYY-MM-DD``, the publication dates the sitemaps are read for.
+  or ``urls`` (only ``seeds``/``seeds_file``), or several joined by commas (``rss,sitemap``).
+  Without any of these: the seed article of ``seed-article.txt`` and the RSS feed.
+- ``since``, ``until``: ``YYYY-MM-DD``, ``today`` or ``today-N`` (N days before today, UTC), the
+  publication dates the sitemaps are read for; the relative forms suit scheduled crawls.
+- ``refresh``: ``1`` to fetch articles the dataset already holds again (``crawler.state``);
+  the writer keeps a new row only for those whose text changed.
 
 Whatever a seed lists becomes an article request at depth 0; from every article the spider
 follows its related-article links (inline cards and structured data), up to ``DEPTH_LIMIT`` hops.
@@ -18,7 +21,7 @@ while every URL in the data keeps its public ``https://sputnikglobe.com`` form.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -50,6 +53,8 @@ SITEMAP_RANGE = PUBLIC_ORIGIN + "/sitemap_article.xml"
 FIRST_DAY = date(2004, 1, 1)  # the sitemaps go back to 2004
 SOURCES = ("rss", "sitemap", "urls")
 JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+RELATIVE_DAY = re.compile(r"^today(?:-(\d{1,5}))?$")
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
@@ -63,6 +68,7 @@ class SputnikSpider(scrapy.Spider):
         source: str | None = None,
         since: str | None = None,
         until: str | None = None,
+        refresh: str | None = None,
         _job: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -71,23 +77,26 @@ class SputnikSpider(scrapy.Spider):
         self.until = _parse_date("until", until)
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"spider argument since ({since}) is after until ({until})")
-        if source is not None and source not in SOURCES:
+        sources = [s.strip() for s in (source or "").split(",") if s.strip()]
+        if source is not None and (not sources or set(sources) - set(SOURCES)):
             raise ValueError(
-                f"spider argument source must be one of {', '.join(SOURCES)}, got {source!r}"
+                f"spider argument source must be one or more of {', '.join(SOURCES)}"
+                f" (comma-separated), got {source!r}"
             )
         urls = [u.strip() for u in (seeds or "").split(",") if u.strip()]
         if seeds_file:
             urls += _read_seeds_file(seeds_file)
-        if source == "urls" and not urls:
+        if "urls" in sources and not urls:
             raise ValueError("spider argument source=urls needs seeds or seeds_file")
-        if source == "rss":
+        if "rss" in sources:
             urls.append(RSS_FEED)
-        elif source == "sitemap":
+        if "sitemap" in sources:
             urls.append(self.sitemap_seed())
-        elif source is None and not urls:
+        if not sources and not urls:
             urls = [SEED_ARTICLE, RSS_FEED]
-        if (since or until) and source != "sitemap":
+        if (since or until) and "sitemap" not in sources:
             self.logger.warning("since/until only filter sitemap seeds (source=sitemap)")
+        self.refresh = _parse_flag("refresh", refresh)
         self.seed_urls = list(dict.fromkeys(urls))
         if _job is not None and not JOB_ID.match(_job):
             raise ValueError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
@@ -267,12 +276,26 @@ class SputnikSpider(scrapy.Spider):
 
 
 def _parse_date(name: str, value: str | None) -> date | None:
+    """``YYYY-MM-DD``, ``today`` or ``today-N`` (UTC)."""
     if value is None:
         return None
+    if match := RELATIVE_DAY.match(value.strip()):
+        return datetime.now(UTC).date() - timedelta(days=int(match[1] or 0))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"spider argument {name} must be YYYY-MM-DD, got {value!r}") from None
+        raise ValueError(
+            f"spider argument {name} must be YYYY-MM-DD, today or today-N, got {value!r}"
+        ) from None
+
+
+def _parse_flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    flag = FLAGS.get(value.strip().lower())
+    if flag is None:
+        raise ValueError(f"spider argument {name} must be 1 or 0 (true/false), got {value!r}")
+    return flag
 
 
 def _read_seeds_file(path: str) -> list[str]:

@@ -1,0 +1,26 @@
+"""``python -m crawler COMMAND``: maintenance commands for the datasets.
+
+- ``compact DATASET_URI``: merge each partition's files, keeping the latest version of each
+  article (``crawler.compact``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+COMMANDS = ("compact",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in COMMANDS:
+        print(f"usage: python -m crawler {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
+        print(__doc__.split("\n\n", 1)[1].rstrip(), file=sys.stderr)
+        return 2
+    from crawler import compact  # the only command so far
+
+    return compact.main(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

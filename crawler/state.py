@@ -1,0 +1,415 @@
+"""What the articles dataset already holds, so that a crawl fetches and writes only what is new.
+
+The state is a SQLite database beside the dataset, ``<DATASET_URI>/_state/articles.sqlite``
+(schema: ``crawler/state.sql``): for each article in the dataset, the ``content_hash`` and
+``fetched_at`` of its latest version; and the dataset files whose rows it has taken in. Readers
+of the dataset never see it (pyarrow skips ``_`` folders; its names do not match
+``**/*.parquet``). It is derived from the dataset, never the other way round:
+
+- The writer (``crawler.pipelines.write``) records a file's rows in the same SQLite transaction
+  in which it decides which rows to write, and commits only after the file is renamed into place.
+  A crash in between leaves a file the state does not know: :meth:`ArticleState.sync` reads it
+  in at the next start. So an article is never marked stored without being in the dataset.
+- :meth:`ArticleState.sync` (at every crawl's start, under the write lock) takes in files it does
+  not know, and rebuilds everything from the dataset when a file it knew has gone, or when the
+  database is missing or from another schema version.
+- Writers hold SQLite's write lock (``BEGIN IMMEDIATE``) from "which of these rows are new?" to
+  the commit. Two jobs writing one dataset are thus serialized flush by flush: the second sees the
+  first's rows as stored, and no article version is written twice. WAL mode lets the lookups of
+  :class:`SkipStoredMiddleware` run meanwhile. SQLite's locks hold on one machine, not over NFS.
+
+Settings:
+
+- ``DATASET_STATE_ENABLED`` (default ``True``): ``False`` makes crawls fetch and write every
+  article they reach, as if the dataset were empty.
+- ``DATASET_STATE_PATH`` (default: ``_state/articles.sqlite`` under a local dataset root): a
+  local file; needed when ``DATASET_URI`` is not on the local filesystem.
+- ``DATASET_STATE_TIMEOUT_SECS`` (default 120): how long a flush waits for another job's write
+  lock before it fails (its rows stay buffered for the next flush).
+
+``SkipStoredMiddleware``, a spider middleware, drops requests for stored articles before they are
+scheduled (stat ``sputnik/skipped/stored``), unless the spider has ``refresh`` set. Under
+``refresh`` the writer still compares: an unchanged article is not written again
+(``sputnik/skipped/unchanged``), a changed one is written as a new row
+(``sputnik/articles_changed``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pkgutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
+
+from crawler.dataset import dataset_files, resolve_uri
+from crawler.urls import article_id
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable, Iterator
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+STATE_FOLDER = "_state"
+STATE_FILE = "articles.sqlite"
+DEFAULT_TIMEOUT_SECS = 120.0
+LOOKUP_CHUNK = 500  # ids per "IN (...)" query
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+COLUMNS = ["article_id", "content_hash", "fetched_at"]
+UPSERT = (
+    "INSERT INTO articles (article_id, content_hash, fetched_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (article_id) DO UPDATE SET"
+    " content_hash = excluded.content_hash, fetched_at = excluded.fetched_at"
+    " WHERE excluded.fetched_at >= articles.fetched_at"
+)
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StateLocation:
+    """Where a dataset's state lives, and the dataset it describes."""
+
+    path: str
+    filesystem: pafs.FileSystem
+    root: str
+    timeout_secs: float
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What :meth:`ArticleState.sync` did."""
+
+    files: int
+    rows: int
+    rebuilt: bool
+    secs: float
+
+
+def state_location(settings: BaseSettings) -> StateLocation | None:
+    """Where the state of ``DATASET_URI`` lives; ``None`` when ``DATASET_STATE_ENABLED`` is off.
+
+    :raises ValueError: naming the setting to fix, when the state cannot be placed
+    """
+    if not settings.getbool("DATASET_STATE_ENABLED", True):
+        return None
+    uri = settings.get("DATASET_URI")
+    filesystem, root = resolve_uri(uri)
+    root = root.rstrip("/")
+    path = settings.get("DATASET_STATE_PATH") or ""
+    if not path:
+        if not isinstance(filesystem, pafs.LocalFileSystem):
+            raise ValueError(
+                f"DATASET_URI ({uri!r}) is not on the local filesystem: set DATASET_STATE_PATH"
+                " to a local file for the state of incremental crawls, or DATASET_STATE_ENABLED"
+                " to False"
+            )
+        path = f"{root}/{STATE_FOLDER}/{STATE_FILE}"
+    try:
+        timeout = float(settings.get("DATASET_STATE_TIMEOUT_SECS", DEFAULT_TIMEOUT_SECS))
+    except (TypeError, ValueError):
+        timeout = -1.0
+    if timeout < 0:
+        raise ValueError(
+            "DATASET_STATE_TIMEOUT_SECS must be a number of seconds >= 0, got"
+            f" {settings.get('DATASET_STATE_TIMEOUT_SECS')!r}"
+        )
+    return StateLocation(str(Path(path).absolute()), filesystem, root, timeout)
+
+
+def micros(moment: datetime | None) -> int:
+    """Microseconds since the epoch (naive datetimes are UTC); 0 for ``None``."""
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+class ArticleState:
+    """One connection to a dataset's state database.
+
+    A connection is not shared between threads at the same time: the writer uses its own, in its
+    flush thread, one flush at a time; ``SkipStoredMiddleware`` uses another on the reactor.
+    Methods marked *in a write transaction* must run inside ``with state.writing():``.
+    """
+
+    def __init__(self, location: StateLocation) -> None:
+        self.location = location
+        self.filesystem = location.filesystem
+        self.root = location.root
+        self._db = self._connect()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        path = Path(self.location.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(
+            path,
+            timeout=self.location.timeout_secs,
+            isolation_level=None,  # transactions are ours: BEGIN IMMEDIATE ... COMMIT
+            check_same_thread=False,
+        )
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            # Durable enough: a commit lost to a power cut leaves a file sync() takes back in.
+            db.execute("PRAGMA synchronous = NORMAL")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self._create(db)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _create(db: sqlite3.Connection) -> None:
+        schema = pkgutil.get_data("crawler", "state.sql")
+        assert schema is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                # Another version's tables: the state is derived, so start again.
+                db.execute("DROP TABLE IF EXISTS articles")
+                db.execute("DROP TABLE IF EXISTS files")
+                for statement in schema.decode().split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def contains(self, article: int) -> bool:
+        """Whether the dataset holds a version of article ``article`` (its ``article_id``)."""
+        query = "SELECT 1 FROM articles WHERE article_id = ?"
+        return self._db.execute(query, (article,)).fetchone() is not None
+
+    def count(self) -> int:
+        """Articles in the dataset."""
+        return self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def known_files(self) -> set[str]:
+        """The dataset files whose rows the state holds, relative to the root."""
+        return {path for (path,) in self._db.execute("SELECT path FROM files")}
+
+    def latest(self, articles: Iterable[int]) -> dict[int, tuple[str, int]]:
+        """``article_id -> (content_hash, fetched_at in µs)`` of the latest stored versions."""
+        ids = list(articles)
+        found: dict[int, tuple[str, int]] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT article_id, content_hash, fetched_at FROM articles"
+                f" WHERE article_id IN ({marks})"
+            )
+            for article, content_hash, fetched in self._db.execute(query, chunk):
+                found[article] = (content_hash, fetched)
+        return found
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """A write transaction: SQLite's write lock, waited for up to the timeout.
+
+        :raises sqlite3.OperationalError: ``database is locked`` after the timeout
+        """
+        if self._db.in_transaction:
+            yield  # already inside one (sync() called by compaction)
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def new_versions(self, rows: list[Row]) -> tuple[list[Row], int, list[Row]]:
+        """Rows to write, how many of them are new versions of stored articles, and the rows
+        whose content the dataset already holds (not to write).
+
+        A row is to write when its article is not stored, or when its ``content_hash`` differs
+        from the latest stored version's. *In a write transaction*, so that the answer still
+        holds when the rows are recorded.
+        """
+        latest = {k: v[0] for k, v in self.latest({r["article_id"] for r in rows}).items()}
+        new: list[Row] = []
+        same: list[Row] = []
+        changed = 0
+        for row in rows:
+            content_hash = row.get("content_hash") or ""
+            stored = latest.get(row["article_id"])
+            if stored == content_hash:
+                same.append(row)
+                continue
+            new.append(row)
+            changed += stored is not None
+            latest[row["article_id"]] = content_hash
+        return new, changed, same
+
+    def record(self, path: str, rows: Iterable[Row]) -> None:
+        """Note that the file ``path`` (relative to the root) holds ``rows``. *In a write
+        transaction*, committed once the file is in place."""
+        values = [
+            (r["article_id"], r.get("content_hash") or "", micros(r["fetched_at"])) for r in rows
+        ]
+        self._db.executemany(UPSERT, values)
+        self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
+
+    def replace_files(self, removed: Iterable[str], added: Iterable[str]) -> None:
+        """Compaction swapped files holding the same latest versions. *In a write transaction*."""
+        self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
+        self._db.executemany("INSERT OR IGNORE INTO files (path) VALUES (?)", [(p,) for p in added])
+
+    # -- syncing with the dataset ----------------------------------------------------------
+
+    def sync(self, folder: str = "") -> SyncReport:
+        """Take in the dataset files the state does not know; rebuild if a known one is gone.
+
+        :param folder: only look at this folder of the dataset (e.g. ``date=2024-04-10``), as
+            compaction does for the partition it holds the lock for
+        """
+        started = time.perf_counter()
+        with self.writing():
+            prefix = f"{folder}/" if folder else ""
+            known = {p for p in self.known_files() if p.startswith(prefix)}
+            present = set(dataset_files(self.filesystem, self.root, folder))
+            rebuilt = bool(known - present)
+            if rebuilt:
+                # Files went away behind our back (deleted by hand?): start again from the data.
+                self._db.execute("DELETE FROM articles")
+                self._db.execute("DELETE FROM files")
+                known = set()
+                present = set(dataset_files(self.filesystem, self.root))
+            new = sorted(present - known)
+            rows = self._take_in(new)
+        return SyncReport(len(new), rows, rebuilt, time.perf_counter() - started)
+
+    def _take_in(self, paths: list[str]) -> int:
+        rows = 0
+        for path in paths:
+            try:
+                table = pq.read_table(
+                    f"{self.root}/{path}", columns=COLUMNS, filesystem=self.filesystem
+                )
+            except (OSError, pa.ArrowException) as exc:
+                # Left unknown, so the next sync tries again; it is in the data, which is truth.
+                logger.error("Cannot read %s/%s for the dataset state: %s", self.root, path, exc)
+                continue
+            table = table.filter(pc.is_valid(table["article_id"]))
+            values = zip(
+                table["article_id"].to_pylist(),
+                pc.fill_null(table["content_hash"], "").to_pylist(),
+                pc.fill_null(table["fetched_at"].cast(pa.int64()), 0).to_pylist(),
+                strict=True,
+            )
+            self._db.executemany(UPSERT, values)
+            self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
+            rows += table.num_rows
+        return rows
+
+
+def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
+    """Open a dataset's state and bring it up to date with the dataset (blocking).
+
+    A database that is not one (a torn copy, another program's file) is moved aside as
+    ``<name>.broken-<time>`` and rebuilt from the dataset.
+    """
+    try:
+        state = ArticleState(location)
+    except sqlite3.DatabaseError as exc:
+        if "not a database" not in str(exc) and "malformed" not in str(exc):
+            raise
+        aside = f"{location.path}.broken-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        logger.warning("The dataset state %s is unreadable (%s): rebuilding it", location.path, exc)
+        Path(location.path).rename(aside)
+        state = ArticleState(location)
+    return state, state.sync()
+
+
+class SkipStoredMiddleware:
+    """Drop requests for articles the dataset already holds, before they are scheduled.
+
+    An article request is one whose URL path is an article's (``crawler.urls.article_id``).
+    Each one dropped is counted in ``sputnik/skipped/stored``. Off when the spider's ``refresh``
+    attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        location = state_location(crawler.settings)
+        if location is None:
+            raise NotConfigured
+        self.location = location
+        self.crawler = crawler
+        self.state: ArticleState | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def _open(self) -> None:
+        # On the first start request: after the writer's open_spider has synced the state.
+        spider = self.crawler.spider
+        if getattr(spider, "refresh", False):
+            logger.info("Refresh: stored articles are fetched again", extra={"spider": spider})
+            return
+        self.state = ArticleState(self.location)
+        logger.info(
+            "Skipping the %d articles stored in %s",
+            self.state.count(),
+            self.location.root,
+            extra={"spider": spider},
+        )
+
+    def _wanted(self, result: Any) -> bool:
+        if self.state is None or not isinstance(result, Request):
+            return True
+        article = article_id(result.url)
+        if article is None or not self.state.contains(article):
+            return True
+        self.crawler.stats.inc_value("sputnik/skipped/stored")
+        logger.debug("Skipped %s: stored", result.url, extra={"spider": self.crawler.spider})
+        return False
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        self._open()
+        async for result in start:
+            if self._wanted(result):
+                yield result
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for item in result:
+            if self._wanted(item):
+                yield item
+
+    def spider_closed(self) -> None:
+        if self.state is not None:
+            self.state.close()

@@ -6,6 +6,7 @@ Examples:
     python -m tests.mirror manifest --articles 300 --out manifest.jsonl
     python -m tests.mirror manifest --articles 300 --published 250   # the site earlier
     python -m tests.mirror page /robots.txt --articles 300
+    python -m tests.mirror page /world/ --js-lists       # as a browser would first get it
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     page = commands.add_parser("page", help="print one rendered page's body")
     page.add_argument("target", metavar="PATH", help="request target, e.g. /robots.txt")
     _site_arguments(page)
+    page.add_argument(
+        "--js-shells", type=int, default=0, metavar="PERCENT", help="as for serve (%(default)s)"
+    )
+    page.add_argument("--js-lists", action="store_true", help="as for serve")
     page.set_defaults(func=_page)
     return parser
 
@@ -80,9 +85,10 @@ def _manifest(args: argparse.Namespace) -> int:
 
 
 def _page(args: argparse.Namespace) -> int:
-    from tests.mirror import pages
+    from tests.mirror import pages, render_js
 
-    page = pages.render(Site(args.articles, args.seed, args.published), args.target)
+    site = Site(args.articles, args.seed, args.published)
+    page = pages.render(site, args.target, render_js.Options(args.js_shells, args.js_lists))
     print(f"{page.status} {page.content_type} {len(page.body)} bytes", file=sys.stderr)
     sys.stdout.buffer.write(page.body)
     sys.stdout.flush()

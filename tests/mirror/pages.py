@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from tests.mirror import render_article, render_feeds, render_lists
+from tests.mirror import render_article, render_feeds, render_js, render_lists
 from tests.mirror.model import Site
 
 HTML = "text/html; charset=utf-8"
@@ -29,8 +29,9 @@ class Page:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def render(site: Site, target: str) -> Page:
-    """The page for a request target such as ``/20240410/slug-1117838001.html?x=1``."""
+def render(site: Site, target: str, js: render_js.Options | None = None) -> Page:
+    """The page for a request target such as ``/20240410/slug-1117838001.html?x=1``; with
+    ``js``, some pages are served script-built (``render_js``)."""
     parts = urlsplit(target)
     path, query = parts.path, parse_qs(parts.query)
     if ARTICLE_PATH.match(path):
@@ -40,7 +41,12 @@ def render(site: Site, target: str) -> Page:
             return not_found(site)
         if amp:
             return Page(200, render_article.amp_page(site, index).encode())
+        if js is not None and (variant := js.kind(site.stubs[index])):
+            return Page(200, render_js.article_page(site, index, variant))
         return Page(200, render_article.page(site, index))
+    if path.startswith(render_js.API_PREFIX):
+        found = render_js.api(site, path)
+        return Page(200, *found) if found is not None else not_found(site)
     if path == "/robots.txt":
         return Page(200, render_feeds.robots_txt().encode(), "text/plain; charset=utf-8")
     if path == "/export/rss2/archive/index.xml":
@@ -50,6 +56,8 @@ def render(site: Site, target: str) -> Page:
     if path == "/sitemap_article.xml":
         xml = render_feeds.sitemap(site, _one(query, "date_start"), _one(query, "date_end"))
         return Page(200, xml.encode(), XML) if xml is not None else not_found(site)
+    if js is not None and js.lists and (listed := render_js.list_page(site, path)):
+        return Page(200, listed.encode())
     html = render_lists.page(site, path, query)
     return Page(200, html.encode()) if html is not None else not_found(site)
 

@@ -79,6 +79,8 @@ def run_mirror(
     published: int | None = None,
     access_log: str | os.PathLike[str] | None = None,
     cpus: set[int] | None = None,
+    js_shells: int = 0,
+    js_lists: bool = False,
 ) -> Iterator[Mirror]:
     """Run ``python -m tests.mirror serve`` for the ``with`` block.
 
@@ -88,6 +90,8 @@ def run_mirror(
     :param published: serve only the first ``published`` articles (see ``Mirror.publish``)
     :param access_log: file the server appends one line per request to
     :param cpus: CPUs to pin the server to (Linux), e.g. ``{0}`` for a one-core benchmark
+    :param js_shells: percent of articles served script-built (``tests/mirror/render_js.py``)
+    :param js_lists: lists load more items only by script
     """
     command = [sys.executable, "-u", "-m", "tests.mirror", "serve", "--port", "0"]
     command += ["--articles", str(articles), "--seed", str(seed)]
@@ -97,6 +101,10 @@ def run_mirror(
         command += ["--published", str(published)]
     if access_log is not None:
         command += ["--access-log", os.fspath(access_log)]
+    if js_shells:
+        command += ["--js-shells", str(js_shells)]
+    if js_lists:
+        command.append("--js-lists")
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, stdout=subprocess.PIPE, preexec_fn=_pin(cpus)
     )

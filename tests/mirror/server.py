@@ -38,7 +38,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from tests.mirror import faults, pages
+from tests.mirror import faults, pages, render_js
 from tests.mirror.faults import Action, Faults
 from tests.mirror.model import Site
 from tests.mirror.pages import Page
@@ -140,11 +140,18 @@ def response_head(page: Page, length: int, keep_alive: bool) -> bytes:
 class Mirror:
     """Server-wide state: the site, the faults, the counters and the access log."""
 
-    def __init__(self, site: Site, faults: Faults, access_log: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        faults: Faults,
+        access_log: TextIO | None = None,
+        js: render_js.Options | None = None,
+    ) -> None:
         self.site = site
         # Render caches are keyed by id(site): keep every site served alive, so no id is reused.
         self.sites = [site]
         self.faults = faults
+        self.js = js
         self.access_log = access_log
         self.requests = 0
         self.paths: Counter[str] = Counter()
@@ -180,7 +187,7 @@ class Mirror:
 
     def render(self, target: str) -> Page:
         try:
-            return pages.render(self.site, target)
+            return pages.render(self.site, target, self.js)
         except Exception:
             # A broken page must not take the server down; the test sees a 500.
             log.exception("rendering %s failed", target)
@@ -384,6 +391,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--access-log", metavar="FILE", help="write 'METHOD target status bytes' per request"
     )
+    parser.add_argument(
+        "--js-shells",
+        type=_percent,
+        default=0,
+        metavar="PERCENT",
+        help="serve this share of articles script-built, complete only in a browser "
+        "(%(default)s; see tests/mirror/render_js.py)",
+    )
+    parser.add_argument(
+        "--js-lists",
+        action="store_true",
+        help="section and tag lists load more items only by script",
+    )
+
+
+def _percent(value: str) -> int:
+    if not value.isdigit() or int(value) > 100:
+        raise argparse.ArgumentTypeError(f"must be a whole percentage, 0-100, got {value!r}")
+    return int(value)
 
 
 def _fault_spec(spec: str) -> str:
@@ -421,7 +447,8 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     started = time.perf_counter()
     site = Site(args.articles, args.seed, args.published)
-    mirror = Mirror(site, Faults.from_spec(args.faults), access_log)
+    js = render_js.Options(args.js_shells, args.js_lists)
+    mirror = Mirror(site, Faults.from_spec(args.faults), access_log, js)
     # The model's objects live until exit: keep them out of every garbage collection.
     gc.freeze()
     loop = asyncio.get_running_loop()
@@ -430,13 +457,15 @@ async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(url, flush=True)
     log.info(
-        "serving %d of %d articles (seed %d) at %s after %.1fs; faults: %s",
+        "serving %d of %d articles (seed %d) at %s after %.1fs; faults: %s; js: %d%% shells%s",
         len(site),
         site.total,
         args.seed,
         url,
         time.perf_counter() - started,
         args.faults or "none",
+        js.shells,
+        ", lists" if js.lists else "",
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -59,6 +59,10 @@ def crawl(command: list[str], origin: str, out: Path) -> dict[str, Any]:
         "STATS_FILE": str(stats_file),
         "DATASET_URI": str(out / "articles"),
         "REJECTS_URI": str(out / "rejects"),
+        # Requests wait on disk, not in memory: a sitemap seed queues a month (~2,900 URLs) at
+        # once, and in memory the queue alone grows the peak by ~60 MB from 5,000 to 20,000
+        # articles (seen: 367 MB without, 304 MB with, at 20,000).
+        "JOBDIR": str(out / "job"),
     }
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]

@@ -50,6 +50,7 @@ demo: venv
 bench: venv
 	$(BIN)/python benchmarks/mirror_load.py
 	$(BIN)/python benchmarks/crawl_bench.py
+	$(BIN)/python benchmarks/state_bench.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

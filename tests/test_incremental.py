@@ -352,3 +352,19 @@ def test_spider_arguments_for_scheduled_crawls():
 def test_bad_spider_arguments_are_named(args, named):
     with pytest.raises(ValueError, match=named):
         SputnikSpider(**args)
+
+
+def test_an_unreadable_file_is_logged_and_tried_again(tmp_path, caplog):
+    root = tmp_path / "articles"
+    asyncio.run(feed(make_writer(tmp_path, job_id="one"), [article(0)]))
+    Path(location(root).path).unlink()
+    broken = root / "date=2024-04-09" / "part-torn-00001-0000.parquet"
+    broken.write_bytes(b"PAR1 torn")
+    state, report = open_state(location(root))
+    assert (report.files, state.count()) == (2, 1)
+    assert "Cannot read" in caplog.text and broken.name in caplog.text
+    assert f"date=2024-04-09/{broken.name}" not in state.known_files()
+    state.close()
+    broken.unlink()
+    state, report = open_state(location(root))
+    assert (report.files, report.rebuilt, state.count()) == (0, False, 1)

@@ -2,8 +2,8 @@
 
 ``ProgressLogStats`` replaces Scrapy's ``LogStats`` (same ``LOGSTATS_INTERVAL``): every interval it
 logs pages fetched, articles written, rejects, pages/min and the scheduler's queue size.
-``CrawlSummary`` logs one screen at the end: pages, articles, rejects and dropped links by reason,
-errors.
+``CrawlSummary`` logs one screen at the end: pages, articles (and those skipped as already
+stored), rejects and dropped links by reason, errors.
 """
 
 from __future__ import annotations
@@ -93,7 +93,10 @@ def summary(stats: dict, reason: str) -> str:
         [
             f"Crawl finished ({reason}).",
             f"  pages fetched:     {stats.get('response_received_count', 0)}",
-            f"  articles written:  {stats.get('sputnik/articles_written', 0)}",
+            f"  articles written:  {stats.get('sputnik/articles_written', 0)}"
+            f" (new versions {stats.get('sputnik/articles_changed', 0)})",
+            f"  already stored:    {stats.get('sputnik/skipped/stored', 0)} not fetched,"
+            f" {stats.get('sputnik/skipped/unchanged', 0)} fetched but unchanged",
             f"  rejects:           {stats.get('sputnik/rejects', 0)}"
             f" ({by_prefix('sputnik/rejects/')})",
             f"  links dropped:     {by_prefix('sputnik/links_dropped/')}",

@@ -24,6 +24,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ChainRedirectMiddleware": 600,
+    # After retries, redirects and decompression: it sees the page the spider would get.
+    "crawler.render.RenderMiddleware": 540,
 }
 RETRY_AFTER_MAX_SECS = 300
 RETRY_BACKOFF_BASE_SECS = 1.0
@@ -68,5 +70,34 @@ REJECTS_URI = "data/rejects"
 
 # Where the site's pages are fetched from; the data always keeps https://sputnikglobe.com URLs.
 SITE_ORIGIN = "https://sputnikglobe.com"
+
+# Further "load more" pages of an HTML listing seed (sections, tag pages) after its first.
+LISTING_MORE_PAGES = 0
+
+# Pages that need a browser (crawler.render): auto renders only those, always every article,
+# never none. The browser (crawler.browser, scrapy-playwright) starts at the first such page.
+RENDER_JS = "auto"
+RENDER_TIMEOUT_SECS = 10.0  # after load, for a script-built page to become complete
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.browser.PlaywrightHandler",
+    "https": "crawler.browser.PlaywrightHandler",
+}
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_request"  # no images, fonts or media
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # milliseconds
+# Debian's chromium package; Playwright's own browser download is not needed.
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4  # pages open at once
 
 TELNETCONSOLE_ENABLED = False

@@ -15,16 +15,19 @@ Spider arguments (``-a NAME=VALUE``; scrapyd: ``NAME=VALUE``):
 Whatever a seed lists becomes an article request at depth 0; from every article the spider
 follows its related-article links (inline cards and structured data), up to ``DEPTH_LIMIT`` hops.
 URLs are canonical (``crawler.urls``) before they are scheduled; requests go to ``SITE_ORIGIN``
-while every URL in the data keeps its public ``https://sputnikglobe.com`` form.
+while every URL in the data keeps its public ``https://sputnikglobe.com`` form. An HTML listing
+seed gives its first page, and ``LISTING_MORE_PAGES`` more ("load more"). Pages that need a
+browser reach the spider rendered (``crawler.render``), or marked ``needs_js`` without one.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -33,6 +36,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.dataset import new_job_id
 from crawler.extract import extract_article, related_links
 from crawler.items import RawArticle, RejectItem
+from crawler.render import needs_js_detail
 from crawler.urls import PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
 if TYPE_CHECKING:
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from twisted.python.failure import Failure
+
+    from crawler.extract import Extracted
 
 SEED_ARTICLE = (
     PUBLIC_ORIGIN
@@ -115,6 +121,7 @@ class SputnikSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.origin = _site_origin(crawler.settings.get("SITE_ORIGIN"))
+        spider.more_pages = _more_pages(crawler.settings.get("LISTING_MORE_PAGES", 0))
         for url in spider.seed_urls:
             if spider.to_public(url) is None:
                 raise ValueError(
@@ -148,7 +155,7 @@ class SputnikSpider(scrapy.Spider):
             if article:
                 yield self.article_request(article, referer=None)
             else:
-                yield self.listing_request(public)
+                yield self.listing_request(public, listing_more=self.more_pages)
 
     def article_request(self, url: str, referer: str | None, **meta: Any) -> scrapy.Request:
         return scrapy.Request(
@@ -172,6 +179,9 @@ class SputnikSpider(scrapy.Spider):
         """An article page: its row (or a reject), then requests for its related articles."""
         public_url = response.meta["public_url"]
         found = extract_article(response, public_url)
+        if reason := response.meta.get("needs_js"):
+            yield self.reject(response, "needs-js", needs_js_detail(reason), found)
+            return
         if found is None:
             yield self.reject(response, "not-article", "no article markup on the page")
             return
@@ -196,7 +206,8 @@ class SputnikSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A seed that lists articles: RSS, a sitemap (index), or an HTML listing."""
         kind, urls = self.listed_urls(response)
-        self.crawler.stats.inc_value(f"sputnik/seeds/{kind}")
+        more = "-more" if response.meta.get("listing_page", 1) > 1 else ""
+        self.crawler.stats.inc_value(f"sputnik/seeds/{kind}{more}")
         for url in urls:
             article, reason = canonicalize(url, response.meta["public_url"])
             if article:
@@ -208,6 +219,27 @@ class SputnikSpider(scrapy.Spider):
                     yield self.listing_request(public, depth_reset=True)
             elif reason:
                 self.crawler.stats.inc_value(f"sputnik/links_dropped/{reason}")
+        if kind == "html":
+            yield from self.more_of_listing(response)
+
+    def more_of_listing(self, response: Response) -> Iterator[Any]:
+        """The next page of an HTML listing, while ``LISTING_MORE_PAGES`` allows: from the
+        "load more" address (``crawler.render`` clicks the button when only a script has it);
+        a ``needs-js`` reject when that needed a browser and there was none."""
+        meta = response.meta
+        if reason := meta.get("needs_js"):
+            yield self.reject(response, "needs-js", needs_js_detail(reason))
+            return
+        left = meta.get("listing_more", 0)
+        href = response.css(
+            "div.list__more::attr(data-url), div.list-items-loaded::attr(data-next-url)"
+        ).get()
+        public = self.to_public(urljoin(meta["public_url"], href)) if href else None
+        if left > 0 and public:
+            page = meta.get("listing_page", 1) + 1
+            yield self.listing_request(
+                public, listing_more=left - 1, listing_page=page, depth_reset=True
+            )
 
     def listed_urls(self, response: Response) -> tuple[str, list[str]]:
         head = response.body[:1000].lstrip()
@@ -262,11 +294,14 @@ class SputnikSpider(scrapy.Spider):
             job_id=self.job_id,
         )
 
-    def reject(self, response: Response, reason: str, detail: str) -> RejectItem:
+    def reject(
+        self, response: Response, reason: str, detail: str, found: Extracted | None = None
+    ) -> RejectItem:
         return RejectItem(
             url=response.meta["public_url"],
             reason=reason,
             detail=detail,
+            found=json.dumps(found.fields, default=str, ensure_ascii=False) if found else None,
             status=response.status,
             fetched_at=datetime.now(UTC),
             depth=response.meta.get("depth", 0),
@@ -296,6 +331,17 @@ def _parse_flag(name: str, value: str | None) -> bool:
     if flag is None:
         raise ValueError(f"spider argument {name} must be 1 or 0 (true/false), got {value!r}")
     return flag
+
+
+def _more_pages(value: Any) -> int:
+    """``LISTING_MORE_PAGES``: pages of an HTML listing seed to load after its first."""
+    try:
+        pages = int(value)
+    except (TypeError, ValueError):
+        pages = -1
+    if pages < 0:
+        raise ValueError(f"LISTING_MORE_PAGES must be a whole number >= 0, got {value!r}")
+    return pages
 
 
 def _read_seeds_file(path: str) -> list[str]:

@@ -1,14 +1,16 @@
 """``python -m crawler.demo`` (``make demo``): the main job on the bundled offline mirror.
 
 Starts the mirror (``python -m tests.mirror``) on a free loopback port, runs
-``scrapy crawl sputnik -s SITE_ORIGIN=<mirror> -a seeds=<the seed article>`` into ``data/``, prints
-a short DuckDB summary of the dataset (articles per day, top tags, one sample row) and stops the
-mirror.
+``scrapy crawl sputnik -s SITE_ORIGIN=<mirror> -a seeds=<the seed article>`` into ``data/demo/``,
+prints a short DuckDB summary of the dataset (articles per day, top tags, one sample row) and stops
+the mirror. The mirror's made-up articles get a folder of their own, emptied on every run, so
+they never mix with a real crawl's ``data/articles``.
 """
 
 from __future__ import annotations
 
 import selectors
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ SEED_URL = (
 STARTUP_TIMEOUT_SECS = 60.0
 SHUTDOWN_TIMEOUT_SECS = 5.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_ROOT = REPO_ROOT / "data" / "demo"
 
 
 class MirrorError(RuntimeError):
@@ -92,6 +95,10 @@ def crawl(base_url: str) -> int:
         "CONCURRENT_REQUESTS_PER_DOMAIN=16",
         "-s",
         "LOG_LEVEL=INFO",
+        "-s",
+        f"DATASET_URI={DEMO_ROOT / 'articles'}",
+        "-s",
+        f"REJECTS_URI={DEMO_ROOT / 'rejects'}",
     ]
     return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode
 
@@ -132,6 +139,7 @@ def summarize(articles: Path, rejects: Path) -> str:
 
 def main() -> int:
     """Run the demo; return the process exit code."""
+    shutil.rmtree(DEMO_ROOT, ignore_errors=True)  # the demo shows a whole crawl every time
     mirror = start_mirror(ARTICLES)
     try:
         base_url = read_base_url(mirror, STARTUP_TIMEOUT_SECS)
@@ -140,7 +148,7 @@ def main() -> int:
         if code:
             print(f"demo: the crawl failed (exit code {code})", file=sys.stderr)
             return code
-        print(summarize(REPO_ROOT / "data" / "articles", REPO_ROOT / "data" / "rejects"))
+        print(summarize(DEMO_ROOT / "articles", DEMO_ROOT / "rejects"))
     except MirrorError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1

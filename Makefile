@@ -47,10 +47,11 @@ format: venv
 demo: venv
 	$(BIN)/python -m crawler.demo
 
-bench: venv
+bench: venv system-deps
 	$(BIN)/python benchmarks/mirror_load.py
 	$(BIN)/python benchmarks/crawl_bench.py
 	$(BIN)/python benchmarks/state_bench.py
+	$(BIN)/python benchmarks/render_bench.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -100,6 +100,9 @@ def summary(stats: dict, reason: str) -> str:
             f"  rejects:           {stats.get('sputnik/rejects', 0)}"
             f" ({by_prefix('sputnik/rejects/')})",
             f"  links dropped:     {by_prefix('sputnik/links_dropped/')}",
+            f"  rendered:          {stats.get('sputnik/render/rendered', 0)} pages in the browser"
+            f" ({by_prefix('sputnik/render/requested/')}),"
+            f" {stats.get('sputnik/render/needs-js', 0)} needed one and had none",
             f"  requests failed:   {by_prefix('sputnik/failed/')}",
             f"  retries:           {stats.get('retry/count', 0)}",
             f"  errors logged:     {errors}",

@@ -28,19 +28,24 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.response import response_status_message
 
-if TYPE_CHECKING:
-    from typing import Any
+from crawler.config import get_config
 
+if TYPE_CHECKING:
+    from typing import Any, Self
+
+    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from scrapy.settings import BaseSettings
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    def __init__(self, settings: BaseSettings) -> None:
-        super().__init__(settings)
-        self.backoff_base_secs = _non_negative(settings, "RETRY_BACKOFF_BASE_SECS")
-        self.backoff_max_secs = _non_negative(settings, "RETRY_BACKOFF_MAX_SECS")
-        self.retry_after_max_secs = _non_negative(settings, "RETRY_AFTER_MAX_SECS")
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)
+        config = get_config(crawler)
+        middleware.backoff_base_secs = config.retry_backoff_base_secs
+        middleware.backoff_max_secs = config.retry_backoff_max_secs
+        middleware.retry_after_max_secs = config.retry_after_max_secs
+        return middleware
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
@@ -98,13 +103,3 @@ def retry_after_secs(value: bytes | None) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
-
-
-def _non_negative(settings: BaseSettings, name: str) -> float:
-    try:
-        value = settings.getfloat(name)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise ValueError(f"{name} must be a number of seconds >= 0, got {settings.get(name)!r}")
-    return value

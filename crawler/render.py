@@ -44,6 +44,7 @@ from scrapy.http import TextResponse
 from scrapy_playwright.page import PageMethod
 
 from crawler.browser import BrowserUnavailable
+from crawler.config import get_config
 from crawler.extract import html, jsonld
 
 if TYPE_CHECKING:
@@ -53,13 +54,12 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
+
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 
-MODES = ("auto", "always", "never")
-DEFAULT_TIMEOUT_SECS = 10.0
 SHELL_TEXT_CHARS = 200  # a page with scripts and less visible text than this is a shell
 
 # A rendered article is complete once its markup is there and no related block is pending.
@@ -166,30 +166,16 @@ async def load_more(page: Page, clicks: int, timeout_ms: float) -> int:
 class RenderMiddleware:
     """Sends pages that need a browser through it once (see the module)."""
 
-    def __init__(self, settings: BaseSettings, stats: StatsCollector) -> None:
-        mode = str(settings.get("RENDER_JS", "auto")).strip().lower()
-        if mode not in MODES:
-            raise ValueError(
-                f"RENDER_JS must be one of {', '.join(MODES)}, got {settings.get('RENDER_JS')!r}"
-            )
-        try:
-            timeout = settings.getfloat("RENDER_TIMEOUT_SECS", DEFAULT_TIMEOUT_SECS)
-        except ValueError:
-            timeout = 0
-        if timeout <= 0:
-            raise ValueError(
-                "RENDER_TIMEOUT_SECS must be a number of seconds > 0,"
-                f" got {settings.get('RENDER_TIMEOUT_SECS')!r}"
-            )
-        self.mode = mode
-        self.timeout_ms = timeout * 1000
+    def __init__(self, config: Config, stats: StatsCollector) -> None:
+        self.mode = config.render_js
+        self.timeout_ms = config.render_timeout_secs * 1000
         self.stats = stats
         self.unavailable: str | None = None  # why there is no browser, once known
         self.warned = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings, crawler.stats)
+        return cls(get_config(crawler), crawler.stats)
 
     def process_request(self, request: Request) -> None:
         meta = request.meta

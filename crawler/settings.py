@@ -8,6 +8,8 @@ BOT_NAME = "crawler"
 
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` with one-line errors for bad settings and the project's exit codes.
+COMMANDS_MODULE = "crawler.commands"
 
 # Politeness for the live site; the tests and benchmarks on the mirror turn throttling off.
 AUTOTHROTTLE_ENABLED = True
@@ -47,6 +49,7 @@ EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 0,
 }
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
+STATS_FILE = ""  # a path: the final stats are written there as JSON
 
 # Requests for articles the dataset already holds are dropped before they are scheduled.
 SPIDER_MIDDLEWARES = {

@@ -54,6 +54,7 @@ import pyarrow.parquet as pq
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.config import get_config
 from crawler.dataset import dataset_files, resolve_uri
 from crawler.urls import article_id
 
@@ -63,7 +64,8 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from scrapy.settings import BaseSettings
+
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -106,35 +108,19 @@ class SyncReport:
     secs: float
 
 
-def state_location(settings: BaseSettings) -> StateLocation | None:
+def state_location(config: Config) -> StateLocation | None:
     """Where the state of ``DATASET_URI`` lives; ``None`` when ``DATASET_STATE_ENABLED`` is off.
 
-    :raises ValueError: naming the setting to fix, when the state cannot be placed
+    :param config: the crawl's settings, checked (``crawler.config``)
     """
-    if not settings.getbool("DATASET_STATE_ENABLED", True):
+    if not config.dataset_state_enabled:
         return None
-    uri = settings.get("DATASET_URI")
-    filesystem, root = resolve_uri(uri)
+    filesystem, root = resolve_uri(config.dataset_uri)
     root = root.rstrip("/")
-    path = settings.get("DATASET_STATE_PATH") or ""
-    if not path:
-        if not isinstance(filesystem, pafs.LocalFileSystem):
-            raise ValueError(
-                f"DATASET_URI ({uri!r}) is not on the local filesystem: set DATASET_STATE_PATH"
-                " to a local file for the state of incremental crawls, or DATASET_STATE_ENABLED"
-                " to False"
-            )
-        path = f"{root}/{STATE_FOLDER}/{STATE_FILE}"
-    try:
-        timeout = float(settings.get("DATASET_STATE_TIMEOUT_SECS", DEFAULT_TIMEOUT_SECS))
-    except (TypeError, ValueError):
-        timeout = -1.0
-    if timeout < 0:
-        raise ValueError(
-            "DATASET_STATE_TIMEOUT_SECS must be a number of seconds >= 0, got"
-            f" {settings.get('DATASET_STATE_TIMEOUT_SECS')!r}"
-        )
-    return StateLocation(str(Path(path).absolute()), filesystem, root, timeout)
+    path = config.dataset_state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}"
+    return StateLocation(
+        str(Path(path).absolute()), filesystem, root, config.dataset_state_timeout_secs
+    )
 
 
 def micros(moment: datetime | None) -> int:
@@ -373,7 +359,7 @@ class SkipStoredMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        location = state_location(crawler.settings)
+        location = state_location(get_config(crawler))
         if location is None:
             raise NotConfigured
         self.location = location

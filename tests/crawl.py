@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scrapy.settings import Settings
+
+from crawler.config import Config
 from tests.mirror.process import REPO_ROOT, Mirror
 
 # The mirror is on loopback: no throttling, no politeness waits, fast retries.
@@ -59,3 +62,8 @@ def run_crawl(
     )
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     return Crawl(done.returncode, stats, done.stderr, out / "articles", out / "rejects")
+
+
+def config_of(settings: dict[str, Any]) -> Config:
+    """The crawler's checked ``Config`` for these settings (the project's defaults for others)."""
+    return Config.from_settings(Settings(settings))

@@ -22,6 +22,7 @@ from crawler import compact as compaction
 from crawler import dataset
 from crawler.items import ArticleItem, arrow_schema
 from crawler.state import open_state, state_location
+from tests.crawl import config_of
 from tests.test_write import feed, make_writer, stats, visible_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -117,9 +118,8 @@ def test_state_stays_consistent_through_compaction(tmp_path):
 
 
 def state_location_for(root: Path) -> Any:
-    from scrapy.settings import Settings
 
-    return state_location(Settings({"DATASET_URI": str(root)}))
+    return state_location(config_of({"DATASET_URI": str(root)}))
 
 
 def test_readers_see_old_or_new_partitions_never_a_mix(tmp_path, monkeypatch):

@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 import pytest
 import scrapy
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from crawler import dataset
@@ -33,6 +32,7 @@ from crawler.state import (
     open_state,
     state_location,
 )
+from tests.crawl import config_of
 from tests.test_write import SPIDER_FILE, WRITER, feed, make_writer, stats, visible_files
 
 
@@ -49,7 +49,7 @@ def article(i: int, body: str = "Body.", fetched: datetime | None = None) -> Art
 
 
 def location(root: Path, **settings: Any) -> Any:
-    return state_location(Settings({"DATASET_URI": str(root), **settings}))
+    return state_location(config_of({"DATASET_URI": str(root), **settings}))
 
 
 def stored(root: Path) -> dict[int, str]:
@@ -249,16 +249,18 @@ def test_locked_state_fails_the_flush_and_keeps_the_rows(tmp_path):
 )
 def test_state_settings_misconfigured(tmp_path, settings, named):
     with pytest.raises(ValueError, match=named):
-        state_location(Settings({"DATASET_URI": str(tmp_path), **settings}))
+        state_location(config_of({"DATASET_URI": str(tmp_path), **settings}))
 
 
 def test_state_settings(tmp_path):
     assert (
-        state_location(Settings({"DATASET_URI": str(tmp_path), "DATASET_STATE_ENABLED": "False"}))
+        state_location(config_of({"DATASET_URI": str(tmp_path), "DATASET_STATE_ENABLED": "False"}))
         is None
     )
     custom = state_location(
-        Settings({"DATASET_URI": str(tmp_path / "a"), "DATASET_STATE_PATH": str(tmp_path / "s.db")})
+        config_of(
+            {"DATASET_URI": str(tmp_path / "a"), "DATASET_STATE_PATH": str(tmp_path / "s.db")}
+        )
     )
     assert custom.path == str(tmp_path / "s.db") and custom.timeout_secs == 120
     assert location(tmp_path / "a").path == f"{tmp_path}/a/_state/articles.sqlite"

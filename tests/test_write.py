@@ -613,6 +613,6 @@ def test_bad_setting_stops_the_crawl_before_it_starts(tmp_path):
     process = runspider(tmp_path, "-a", "count=5", DATASET_FLUSH_ROWS="many")
     _, log = process.communicate(timeout=60)
     assert process.returncode == 1
-    assert "DATASET_FLUSH_ROWS must be a positive integer" in log
+    assert "DATASET_FLUSH_ROWS must be a whole number >= 1" in log
     assert "Spider opened" not in log
     assert not (tmp_path / "articles").exists()

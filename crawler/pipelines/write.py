@@ -26,8 +26,9 @@ for the next flush; after ``MAX_FAILED_FLUSHES`` failed flushes in a row the cra
 close are counted in ``sputnik/rows_lost``. A row that does not fit the schema cannot be retried:
 it is logged, counted in ``sputnik/write_errors`` and ``sputnik/rows_dropped``, and skipped.
 
-A bad setting or an unwritable root raises ``ValueError`` naming the setting when the pipeline is
-built, which stops the crawl before the spider opens (``scrapy crawl`` exits with status 1).
+Settings are checked by ``crawler.config``; an unwritable root raises ``ConfigError`` naming the
+setting when the pipeline is built, which stops the crawl before the spider opens (``scrapy
+crawl`` exits with status 1).
 
 Incremental crawls (``crawler.state``, settings ``DATASET_STATE_*``): at open the writer brings
 the dataset's state up to date with the dataset; at each flush of articles it takes the state's
@@ -57,6 +58,7 @@ from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
+from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id, resolve_uri
 from crawler.items import ArticleItem, RejectItem, arrow_schema
 from crawler.state import ArticleState, open_state, state_location
@@ -66,13 +68,9 @@ if TYPE_CHECKING:
 
     import pyarrow.fs as pafs
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATASET_URI = "data/articles"
-DEFAULT_REJECTS_URI = "data/rejects"
-DEFAULT_FLUSH_ROWS = 1000
 COMPRESSION = "zstd"
 # An article row is a few KB of text: 10 000 rows is some 30-100 MB before compression, a usual
 # row group size. Files hold about DATASET_FLUSH_ROWS rows, so with the default one group each.
@@ -89,22 +87,6 @@ def partition_date(value: Any) -> str | None:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.date().isoformat()
-
-
-def _setting_uri(settings: BaseSettings, name: str, default: str) -> str:
-    value = settings.get(name, default)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a dataset path or URI, e.g. {default!r}; got {value!r}")
-    return value.strip()
-
-
-def _setting_positive_int(settings: BaseSettings, name: str, default: int) -> int:
-    value = settings.get(name, default)
-    # bool is an int, and int() would truncate floats or accept "1e3": take digits only.
-    text = "" if isinstance(value, bool | float) else str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise ValueError(f"{name} must be a positive integer, e.g. {default}; got {value!r}")
-    return int(text)
 
 
 @dataclass
@@ -153,10 +135,7 @@ class _Written:
 
 
 def _resolve_root(dataset: _Dataset) -> None:
-    try:
-        filesystem, root = resolve_uri(dataset.uri)
-    except Exception as exc:
-        raise ValueError(f"{dataset.setting} = {dataset.uri!r} is not a usable URI: {exc}") from exc
+    filesystem, root = resolve_uri(dataset.uri)  # checked by crawler.config
     dataset.filesystem, dataset.root = filesystem, root.rstrip("/")
 
 
@@ -170,7 +149,7 @@ def _probe_root(dataset: _Dataset) -> None:
             out.write(b"")
         dataset.filesystem.delete_file(probe)
     except Exception as exc:
-        raise ValueError(
+        raise ConfigError(
             f"{dataset.setting} = {dataset.uri!r} is not a writable dataset root: {exc}"
         ) from exc
 
@@ -264,26 +243,26 @@ class ParquetWriterPipeline:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
+        config = get_config(crawler)
         self.crawler = crawler
         self.stats = crawler.stats
-        self.flush_rows = _setting_positive_int(settings, "DATASET_FLUSH_ROWS", DEFAULT_FLUSH_ROWS)
+        self.flush_rows = config.dataset_flush_rows
         self.articles = _Dataset(
             setting="DATASET_URI",
-            uri=_setting_uri(settings, "DATASET_URI", DEFAULT_DATASET_URI),
+            uri=config.dataset_uri,
             item_class=ArticleItem,
             partition_by="published_at",
             written_stat="sputnik/articles_written",
         )
         self.rejects = _Dataset(
             setting="REJECTS_URI",
-            uri=_setting_uri(settings, "REJECTS_URI", DEFAULT_REJECTS_URI),
+            uri=config.rejects_uri,
             item_class=RejectItem,
             partition_by="fetched_at",
             written_stat="sputnik/rejects_written",
         )
         self._check_roots()
-        self.state_location = state_location(settings)
+        self.state_location = state_location(config)
         self.state: ArticleState | None = None
         self.job_id = ""
         self._lock: asyncio.Lock | DeferredLock | None = None
@@ -301,17 +280,8 @@ class ParquetWriterPipeline:
     def _check_roots(self) -> None:
         # Blocking, but once and before the crawl starts (as FilesPipeline's FSFilesStore
         # makes its folder): raising here stops the crawl before the spider opens.
-        a, r = self.articles, self.rejects
-        _resolve_root(a)
-        _resolve_root(r)
-        if type(a.filesystem) is type(r.filesystem) and (
-            a.root == r.root or a.root.startswith(r.root + "/") or r.root.startswith(a.root + "/")
-        ):
-            # Nested roots would make readers of one dataset pick up the other's files.
-            raise ValueError(
-                f"DATASET_URI ({a.uri!r}) and REJECTS_URI ({r.uri!r}) must be separate folders"
-            )
-        for dataset in (a, r):
+        for dataset in (self.articles, self.rejects):
+            _resolve_root(dataset)
             _probe_root(dataset)
             dataset.flush_at = self.flush_rows
 

@@ -33,6 +33,7 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id
 from crawler.extract import extract_article, related_links
 from crawler.items import RawArticle, RejectItem
@@ -82,10 +83,10 @@ class SputnikSpider(scrapy.Spider):
         self.since = _parse_date("since", since)
         self.until = _parse_date("until", until)
         if self.since and self.until and self.since > self.until:
-            raise ValueError(f"spider argument since ({since}) is after until ({until})")
+            raise ConfigError(f"spider argument since ({since}) is after until ({until})")
         sources = [s.strip() for s in (source or "").split(",") if s.strip()]
         if source is not None and (not sources or set(sources) - set(SOURCES)):
-            raise ValueError(
+            raise ConfigError(
                 f"spider argument source must be one or more of {', '.join(SOURCES)}"
                 f" (comma-separated), got {source!r}"
             )
@@ -93,7 +94,7 @@ class SputnikSpider(scrapy.Spider):
         if seeds_file:
             urls += _read_seeds_file(seeds_file)
         if "urls" in sources and not urls:
-            raise ValueError("spider argument source=urls needs seeds or seeds_file")
+            raise ConfigError("spider argument source=urls needs seeds or seeds_file")
         if "rss" in sources:
             urls.append(RSS_FEED)
         if "sitemap" in sources:
@@ -105,7 +106,7 @@ class SputnikSpider(scrapy.Spider):
         self.refresh = _parse_flag("refresh", refresh)
         self.seed_urls = list(dict.fromkeys(urls))
         if _job is not None and not JOB_ID.match(_job):
-            raise ValueError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
+            raise ConfigError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
         self.job_id = _job or new_job_id()
 
     def sitemap_seed(self) -> str:
@@ -119,12 +120,13 @@ class SputnikSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        config = get_config(crawler)  # first: a bad setting stops the crawl before anything
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.origin = _site_origin(crawler.settings.get("SITE_ORIGIN"))
-        spider.more_pages = _more_pages(crawler.settings.get("LISTING_MORE_PAGES", 0))
+        spider.origin = config.site_origin
+        spider.more_pages = config.listing_more_pages
         for url in spider.seed_urls:
             if spider.to_public(url) is None:
-                raise ValueError(
+                raise ConfigError(
                     f"spider argument seeds: {url!r} is not on sputnikglobe.com or SITE_ORIGIN"
                 )
         return spider
@@ -319,7 +321,7 @@ def _parse_date(name: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(
+        raise ConfigError(
             f"spider argument {name} must be YYYY-MM-DD, today or today-N, got {value!r}"
         ) from None
 
@@ -329,34 +331,13 @@ def _parse_flag(name: str, value: str | None) -> bool:
         return False
     flag = FLAGS.get(value.strip().lower())
     if flag is None:
-        raise ValueError(f"spider argument {name} must be 1 or 0 (true/false), got {value!r}")
+        raise ConfigError(f"spider argument {name} must be 1 or 0 (true/false), got {value!r}")
     return flag
-
-
-def _more_pages(value: Any) -> int:
-    """``LISTING_MORE_PAGES``: pages of an HTML listing seed to load after its first."""
-    try:
-        pages = int(value)
-    except (TypeError, ValueError):
-        pages = -1
-    if pages < 0:
-        raise ValueError(f"LISTING_MORE_PAGES must be a whole number >= 0, got {value!r}")
-    return pages
 
 
 def _read_seeds_file(path: str) -> list[str]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ValueError(f"spider argument seeds_file: cannot read {path!r}: {exc}") from None
+        raise ConfigError(f"spider argument seeds_file: cannot read {path!r}: {exc}") from None
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
-def _site_origin(value: str | None) -> str:
-    """``SITE_ORIGIN`` without its trailing slash; an error naming the setting if unusable."""
-    parts = urlsplit(value or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(
-            f"SITE_ORIGIN must be an http(s) URL such as https://sputnikglobe.com, got {value!r}"
-        )
-    return (value or "").rstrip("/")

@@ -1,0 +1,250 @@
+"""Every setting the crawler reads or relies on, checked once, before any request.
+
+``Config.from_settings`` reads the project's own settings into one typed, frozen object (as
+scrapy-playwright's ``Config`` does) and checks the Scrapy settings the crawl relies on, so a bad
+value stops the crawl at start with a ``ConfigError`` naming the setting: ``DEPTH_LIMIT=abc``,
+``CONCURRENT_REQUESTS_PER_DOMAIN=0`` (which would hang), ``RETRY_TIMES=-5``,
+``DATASET_URI=nosuch://x``. Components get it with :func:`get_config`, built once per crawler.
+
+Defaults live only in ``crawler/settings.py``: a project setting missing from the settings given
+(a bare ``get_crawler()`` in a unit test, a script with its own settings) is taken from there.
+
+Exit codes of ``scrapy crawl sputnik`` (``crawler/commands/crawl.py``): 0 the crawl ran, 1 a bad
+argument or setting (nothing was fetched), 3 reserved for a crawl whose health checks fail.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pyarrow.fs as pafs
+
+from crawler import settings as project_settings
+from crawler.dataset import resolve_uri
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+RENDER_MODES = ("auto", "always", "never")
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+# Scrapy settings the crawl relies on: (name, smallest allowed value). Whole numbers first.
+SCRAPY_COUNTS = (
+    ("CONCURRENT_ITEMS", 1),
+    ("CONCURRENT_REQUESTS", 1),
+    ("CONCURRENT_REQUESTS_PER_DOMAIN", 1),  # 0 would never send a request: a silent hang
+    ("DEPTH_LIMIT", 0),
+    ("DOWNLOAD_MAXSIZE", 0),
+    ("DOWNLOAD_WARNSIZE", 0),
+    ("PLAYWRIGHT_MAX_CONTEXTS", 1),
+    ("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 1),
+    ("REDIRECT_MAX_TIMES", 0),
+    ("RETRY_TIMES", 0),
+)
+SCRAPY_SECONDS = (
+    ("AUTOTHROTTLE_MAX_DELAY", 0.0),
+    ("AUTOTHROTTLE_START_DELAY", 0.0),
+    ("DOWNLOAD_DELAY", 0.0),
+    ("LOGSTATS_INTERVAL", 0.0),
+)
+SCRAPY_POSITIVE = (
+    ("AUTOTHROTTLE_TARGET_CONCURRENCY", 0.0),
+    ("DOWNLOAD_TIMEOUT", 0.0),
+)
+SCRAPY_FLAGS = (
+    "AUTOTHROTTLE_ENABLED",
+    "COOKIES_ENABLED",
+    "REDIRECT_ENABLED",
+    "REMOTE_CONTROL_ENABLED",
+    "RETRY_ENABLED",
+    "ROBOTSTXT_OBEY",
+    "TELNETCONSOLE_ENABLED",
+)
+
+
+class ConfigError(ValueError):
+    """A setting or spider argument that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The project's settings, read and checked (see ``crawler/settings.py`` for each)."""
+
+    site_origin: str
+    """``SITE_ORIGIN`` without a trailing slash."""
+    dataset_uri: str
+    rejects_uri: str
+    dataset_flush_rows: int
+    dataset_state_enabled: bool
+    dataset_state_path: str
+    """``DATASET_STATE_PATH``; empty: ``_state/articles.sqlite`` under a local dataset root."""
+    dataset_state_timeout_secs: float
+    listing_more_pages: int
+    render_js: str
+    render_timeout_secs: float
+    retry_after_max_secs: float
+    retry_backoff_base_secs: float
+    retry_backoff_max_secs: float
+    stats_file: str | None
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Config:
+        """Read and check every setting; :raises ConfigError: naming the first bad one."""
+        read = _Reader(settings)
+        for name, minimum in SCRAPY_COUNTS:
+            read.count(name, minimum)
+        for name, minimum in SCRAPY_SECONDS:
+            read.seconds(name, minimum)
+        for name, minimum in SCRAPY_POSITIVE:
+            read.seconds(name, minimum, above=True)
+        for name in SCRAPY_FLAGS:
+            read.flag(name)
+        read.codes("RETRY_HTTP_CODES")
+        read.mapping("PLAYWRIGHT_LAUNCH_OPTIONS")
+        config = cls(
+            site_origin=read.origin("SITE_ORIGIN"),
+            dataset_uri=read.uri("DATASET_URI"),
+            rejects_uri=read.uri("REJECTS_URI"),
+            dataset_flush_rows=read.count("DATASET_FLUSH_ROWS", 1),
+            dataset_state_enabled=read.flag("DATASET_STATE_ENABLED"),
+            dataset_state_path=read.text("DATASET_STATE_PATH"),
+            dataset_state_timeout_secs=read.seconds("DATASET_STATE_TIMEOUT_SECS"),
+            listing_more_pages=read.count("LISTING_MORE_PAGES", 0),
+            render_js=read.choice("RENDER_JS", RENDER_MODES),
+            render_timeout_secs=read.seconds("RENDER_TIMEOUT_SECS", above=True),
+            retry_after_max_secs=read.seconds("RETRY_AFTER_MAX_SECS"),
+            retry_backoff_base_secs=read.seconds("RETRY_BACKOFF_BASE_SECS"),
+            retry_backoff_max_secs=read.seconds("RETRY_BACKOFF_MAX_SECS"),
+            stats_file=read.text("STATS_FILE") or None,
+        )
+        config._check_datasets()
+        return config
+
+    def _check_datasets(self) -> None:
+        articles, rejects = resolve_uri(self.dataset_uri), resolve_uri(self.rejects_uri)
+        same_kind = type(articles[0]) is type(rejects[0])
+        a, r = articles[1].rstrip("/"), rejects[1].rstrip("/")
+        if same_kind and (a == r or a.startswith(r + "/") or r.startswith(a + "/")):
+            # Nested roots would make readers of one dataset pick up the other's files.
+            raise ConfigError(
+                f"DATASET_URI ({self.dataset_uri!r}) and REJECTS_URI ({self.rejects_uri!r})"
+                " must be separate folders"
+            )
+        local = isinstance(articles[0], pafs.LocalFileSystem)
+        if self.dataset_state_enabled and not self.dataset_state_path and not local:
+            raise ConfigError(
+                f"DATASET_URI ({self.dataset_uri!r}) is not on the local filesystem: set"
+                " DATASET_STATE_PATH to a local file for the state of incremental crawls, or"
+                " DATASET_STATE_ENABLED to False"
+            )
+
+
+def get_config(crawler: Crawler) -> Config:
+    """The crawler's ``Config``, read from its settings the first time it is asked for."""
+    config = getattr(crawler, "sputnik_config", None)
+    if config is None:
+        config = Config.from_settings(crawler.settings)
+        crawler.sputnik_config = config  # type: ignore[attr-defined]
+    return config
+
+
+class _Reader:
+    """Reads one setting at a time as a type, raising ``ConfigError`` naming it."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        self.settings = settings
+
+    def raw(self, name: str) -> Any:
+        value = self.settings.get(name)
+        if value is None:  # not a Scrapy setting, and not given: the project's default
+            value = getattr(project_settings, name, None)
+        return value
+
+    def fail(self, name: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{name} must be {expected}, got {value!r}")
+
+    def count(self, name: str, minimum: int) -> int:
+        value = self.raw(name)
+        # bool is an int, and int() would truncate 1.5 or read "1e3": digits only.
+        text = "" if isinstance(value, bool | float) else str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+            raise self.fail(name, f"a whole number >= {minimum}", value)
+        return int(text)
+
+    def seconds(self, name: str, minimum: float = 0.0, *, above: bool = False) -> float:
+        value = self.raw(name)
+        try:
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < minimum or (above and number <= minimum):
+            bound = f"{'>' if above else '>='} {minimum:g}"
+            raise self.fail(name, f"a number of seconds {bound}", value)
+        return number
+
+    def flag(self, name: str) -> bool:
+        value = self.raw(name)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if value is not None else ""
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise self.fail(name, "True or False (1/0)", value)
+
+    def text(self, name: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(name, "a string", value)
+        return value.strip()
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name).lower()
+        if value not in choices:
+            raise self.fail(name, f"one of {', '.join(choices)}", self.raw(name))
+        return value
+
+    def origin(self, name: str) -> str:
+        value = self.raw(name)
+        parts = urlsplit(value if isinstance(value, str) else "")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            parts = urlsplit("")
+        usable = parts.scheme in ("http", "https") and parts.hostname
+        if not usable or parts.query or parts.fragment:
+            raise self.fail(name, "an http(s) URL such as https://sputnikglobe.com", value)
+        return value.strip().rstrip("/")
+
+    def uri(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            raise self.fail(name, "a dataset path or URI", self.raw(name))
+        try:
+            resolve_uri(value)
+        except Exception as exc:  # pyarrow's messages name no setting
+            raise ConfigError(f"{name} = {value!r} is not a usable path or URI: {exc}") from exc
+        return value
+
+    def codes(self, name: str) -> list[int]:
+        value = self.raw(name)
+        try:
+            codes = [int(code) for code in self.settings.getlist(name)]
+        except (TypeError, ValueError):
+            codes = [0]
+        if not all(100 <= code <= 599 for code in codes):
+            raise self.fail(name, "a list of HTTP status codes", value)
+        return codes
+
+    def mapping(self, name: str) -> dict[str, Any]:
+        try:
+            return self.settings.getdict(name) if self.raw(name) is not None else {}
+        except (TypeError, ValueError) as exc:
+            raise self.fail(name, "a JSON object", self.raw(name)) from exc

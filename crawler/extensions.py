@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.extensions.logstats import LogStats
 
+from crawler.config import get_config
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -68,7 +70,7 @@ class CrawlSummary:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        extension = cls(crawler.stats, crawler.settings.get("STATS_FILE") or None)
+        extension = cls(crawler.stats, get_config(crawler).stats_file)
         # Low priority: runs after the stats collector has set finish_time and finish_reason.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

@@ -57,9 +57,9 @@ from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
-from crawler.dataset import new_job_id, resolve_uri
+from crawler.dataset import new_job_id, remove_stale_temp_files, resolve_uri, stale_temp_secs
 from crawler.items import ArticleItem, RejectItem, arrow_schema
-from crawler.state import ArticleState, open_state, state_location
+from crawler.state import DEFAULT_TIMEOUT_SECS, ArticleState, open_state, state_location
 
 if TYPE_CHECKING:
     from typing import Self
@@ -321,6 +321,14 @@ class ParquetWriterPipeline:
         self.job_id = re.sub(r"[^A-Za-z0-9._-]", "-", str(job_id))
         # asyncio.Lock needs the asyncio loop; a plain Twisted reactor gets a DeferredLock.
         self._lock = asyncio.Lock() if is_asyncio_available() else DeferredLock()
+        # Temp files of killed crawls, old enough that no running writer owns them.
+        timeout = self.state_location.timeout_secs if self.state_location else DEFAULT_TIMEOUT_SECS
+        for dataset in (self.articles, self.rejects):
+            removed = await run_in_thread(
+                remove_stale_temp_files, dataset.filesystem, dataset.root, stale_temp_secs(timeout)
+            )
+            if removed:
+                self.stats.inc_value("sputnik/writer/temp-files-removed", len(removed))
         if self.state_location is not None:
             self.state, report = await run_in_thread(open_state, self.state_location)
             logger.info(

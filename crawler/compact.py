@@ -32,9 +32,10 @@ Partitions are swapped one by one in ascending date order, so, to a reader, a UR
 oldest first: at every moment the URL shows its latest reject (beside older ones in partitions not
 yet swapped), or, once stored as an article, none at all; never an older reject without the
 latest (the descending order would show one for a moment). Reject writers take no lock: a file a
-crawl renames into a partition during its swap is rescued as above; a flush whose temp file was
-written in the folder before the swap and renamed after it fails with "file not found" (the
-folder is gone) and, like any failed write, keeps its rows for the next flush.
+crawl renames into a partition during its swap is moved into the new folder as above, and so is
+a temp file being written there, so that the writer's rename finds it. Only a rename in the
+instant between the exchange and that move fails ("file not found"); that flush, like any failed
+write, keeps its rows for the next one: nothing is lost or written twice.
 
 Both compactions first remove the temp files killed crawls left (``_*.tmp``, older than any
 running writer could own: ``crawler.dataset.stale_temp_secs``).
@@ -297,11 +298,16 @@ class Compactor:
         return names
 
     def _rescue(self, old: Path, live: str, compacted: set[str]) -> None:
-        """Move into the live folder any file a lock-less writer renamed into the old one."""
+        """Move into the live folder what a lock-less writer put into the old one meanwhile:
+        files it renamed in, and temp files it is writing, so that its rename finds them."""
         for path in old.iterdir():
             visible = path.suffix == ".parquet" and not path.name.startswith(("_", "."))
             if visible and f"{Path(live).name}/{path.name}" not in compacted:
                 logger.warning("Moving %s, written during the swap, into %s", path, live)
+                path.rename(Path(live) / path.name)
+            elif path.name.startswith("_") and path.name.endswith(".tmp"):
+                # Written through an open file, renamed by path: moving it is safe.
+                logger.info("Moving %s, being written during the swap, into %s", path, live)
                 path.rename(Path(live) / path.name)
 
 

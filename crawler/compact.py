@@ -86,6 +86,7 @@ FILE_ROWS = 200_000  # rows per compacted file: some 0.3-1 GB of text before com
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2  # linux/fs.h
 INT64_MAX = 2**63 - 1  # article ids beyond it are never stored
+LIST_ATTEMPTS = 3  # reads of the rejects' URLs, listing again when a file went meanwhile
 
 
 @dataclass
@@ -336,12 +337,20 @@ class RejectCompactor(Compactor):
 
     def prepare(self, files: list[str]) -> None:
         # A URL's rejects may sit in several partitions: find each one's latest first.
-        table = ds.dataset(
-            [f"{self.root}/{f}" for f in files],
-            schema=self.schema,
-            format="parquet",
-            filesystem=self.filesystem,
-        ).to_table(columns=["url", "fetched_at"])
+        for attempt in range(1, LIST_ATTEMPTS + 1):
+            try:
+                table = ds.dataset(
+                    [f"{self.root}/{f}" for f in files],
+                    schema=self.schema,
+                    format="parquet",
+                    filesystem=self.filesystem,
+                ).to_table(columns=["url", "fetched_at"])
+                break
+            except FileNotFoundError:
+                if attempt == LIST_ATTEMPTS:
+                    raise
+                # Another compaction swapped a partition since the listing: list again.
+                files = dataset_files(self.filesystem, self.root)
         fetched = pc.fill_null(table["fetched_at"].cast(pa.int64()), 0)
         grouped = pa.table({"url": table["url"], "fetched": fetched}).group_by("url")
         latest = grouped.aggregate([("fetched", "max")])

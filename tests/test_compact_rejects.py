@@ -259,6 +259,28 @@ def test_rejects_compaction_beside_a_running_crawl(tmp_path):
     print(f"{len(reports)} compactions, {swaps} swaps of today's partition during the crawl")
 
 
+def test_two_compactions_at_once(tmp_path):
+    """A second compaction (a cron line run twice) waits partition by partition; no error."""
+    root = tmp_path / "rejects"
+    expected = fill(tmp_path)
+    results: list[Any] = []
+
+    def run() -> None:
+        try:
+            results.append(compaction.compact_rejects(root, tmp_path / "articles"))
+        except Exception as exc:  # reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(r, compaction.CompactReport) for r in results), results
+    assert latest_seen(rejects(root)) == expected
+    assert Counter(r["url"] for r in rejects(root)) == Counter(list(expected))
+
+
 def test_latest_rejects_prefers_later_partitions_and_drops_stored():
     rows = [
         {"url": "a", "fetched_at": T0},

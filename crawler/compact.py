@@ -28,10 +28,12 @@ articles dataset now holds (its state says so); a reject of a URL that is no art
 just keeps its latest. Rejects are partitioned by the date of ``fetched_at``, so a URL's latest
 reject is in the latest of its partitions: a first pass reads the ``url`` and ``fetched_at`` of
 the whole dataset, and each partition then keeps a URL's reject only if none is newer anywhere.
-Partitions are swapped one by one in ascending date order, so, to a reader, a URL's rejects go
-oldest first: at every moment the URL shows its latest reject (beside older ones in partitions not
-yet swapped), or, once stored as an article, none at all; never an older reject without the
-latest (the descending order would show one for a moment). Reject writers take no lock: a file a
+Partitions are swapped one by one in ascending date order (each under the articles state's write
+lock, which serializes compactions and the "is it stored?" answer), so, to a reader, a URL's
+rejects go oldest first: at every moment a URL shows its latest reject, perhaps beside older ones
+in partitions not swapped yet; a URL stored as an article shows its latest reject or none; never
+an older reject without the latest (the descending order would show one for a moment, as the
+latest of a stored URL). Reject writers take no lock: a file a
 crawl renames into a partition during its swap is moved into the new folder as above, and so is
 a temp file being written there, so that the writer's rename finds it. Only a rename in the
 instant between the exchange and that move fails ("file not found"); that flush, like any failed

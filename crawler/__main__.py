@@ -1,6 +1,7 @@
 """``python -m crawler COMMAND``: maintenance commands for the datasets.
 
-- ``compact DATASET_URI``: merge each partition's files, keeping the latest version of each
+- ``compact DATASET_URI [--rejects REJECTS_URI]``: merge each partition's files, keeping the
+  latest version of each article, and of the rejects the latest of each URL not stored as an
   article (``crawler.compact``).
 """
 

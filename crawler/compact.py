@@ -1,4 +1,5 @@
-"""``python -m crawler compact DATASET_URI``: few large files per partition, latest versions only.
+"""``python -m crawler compact DATASET_URI [--rejects REJECTS_URI]``: few large files per
+partition, latest versions only.
 
 Incremental crawls leave many small files (one per partition per flush), and ``refresh`` adds
 versions of changed articles. Compaction rewrites each partition that has more than one file, or
@@ -20,6 +21,27 @@ state's list of files changes in the same transaction. A writer running without 
 (``DATASET_STATE_ENABLED = False``) does not take the lock: a file it renames into the old folder
 at the last moment is moved into the new one after the swap.
 
+The rejects dataset (``--rejects``; :func:`compact_rejects`) is compacted the same way, after the
+articles: every re-run rejects the same pages again, so it keeps one reject per URL, the latest
+(greatest ``fetched_at``), and none for a URL whose article (``crawler.urls.article_id``) the
+articles dataset now holds (its state says so); a reject of a URL that is no article (a listing)
+just keeps its latest. Rejects are partitioned by the date of ``fetched_at``, so a URL's latest
+reject is in the latest of its partitions: a first pass reads the ``url`` and ``fetched_at`` of
+the whole dataset, and each partition then keeps a URL's reject only if none is newer anywhere.
+Partitions are swapped one by one in ascending date order (each under the articles state's write
+lock, which serializes compactions and the "is it stored?" answer), so, to a reader, a URL's
+rejects go oldest first: at every moment a URL shows its latest reject, perhaps beside older ones
+in partitions not swapped yet; a URL stored as an article shows its latest reject or none; never
+an older reject without the latest (the descending order would show one for a moment, as the
+latest of a stored URL). Reject writers take no lock: a file a
+crawl renames into a partition during its swap is moved into the new folder as above, and so is
+a temp file being written there, so that the writer's rename finds it. Only a rename in the
+instant between the exchange and that move fails ("file not found"); that flush, like any failed
+write, keeps its rows for the next one: nothing is lost or written twice.
+
+Both compactions first remove the temp files killed crawls left (``_*.tmp``, older than any
+running writer could own: ``crawler.dataset.stale_temp_secs``).
+
 Only local datasets can be compacted (the swap is a rename).
 """
 
@@ -39,21 +61,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from crawler.dataset import dataset_files, resolve_uri
-from crawler.items import ArticleItem, arrow_schema
+from crawler import settings
+from crawler.dataset import dataset_files, remove_stale_temp_files, resolve_uri, stale_temp_secs
+from crawler.items import ArticleItem, RejectItem, arrow_schema
 from crawler.pipelines.write import COMPRESSION, ROW_GROUP_ROWS
 from crawler.state import (
-    DEFAULT_TIMEOUT_SECS,
     STATE_FILE,
     STATE_FOLDER,
     ArticleState,
     StateLocation,
     open_state,
 )
+from crawler.urls import article_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,6 +87,8 @@ logger = logging.getLogger(__name__)
 FILE_ROWS = 200_000  # rows per compacted file: some 0.3-1 GB of text before compression
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2  # linux/fs.h
+INT64_MAX = 2**63 - 1  # article ids beyond it are never stored
+LIST_ATTEMPTS = 3  # reads of the rejects' URLs, listing again when a file went meanwhile
 
 
 @dataclass
@@ -84,14 +110,20 @@ class CompactReport:
     partitions: list[PartitionReport] = field(default_factory=list)
     skipped: int = 0  # partitions already compact
     secs: float = 0.0
+    temp_files_removed: int = 0  # left by killed crawls
 
     def summary(self) -> str:
         done = self.partitions
+        removed = (
+            f", {self.temp_files_removed} stale temp files removed"
+            if self.temp_files_removed
+            else ""
+        )
         return (
             f"Compacted {len(done)} partitions of {self.root} ({self.skipped} already compact):"
             f" {sum(p.files_before for p in done)} files -> {sum(p.files_after for p in done)},"
             f" {sum(p.rows_before for p in done)} rows -> {sum(p.rows_after for p in done)}"
-            f" in {self.secs:.1f} s"
+            f" in {self.secs:.1f} s{removed}"
         )
 
 
@@ -129,14 +161,41 @@ def latest_versions(table: pa.Table, latest: dict[int, tuple[str, int]]) -> pa.T
     return kept_table.sort_by([("published_at", "ascending"), ("article_id", "ascending")])
 
 
-class Compactor:
-    """Compacts the partitions of one local articles dataset; see the module docstring."""
+def latest_rejects(table: pa.Table, newest: dict[str | None, int], stored: set[str]) -> pa.Table:
+    """One row per URL: its greatest ``fetched_at``; none where a later reject of the URL is
+    known (in a later partition), or where the URL's article is stored.
 
-    def __init__(self, state: ArticleState, staging: Path) -> None:
+    :param table: a partition's rejects
+    :param newest: ``url -> fetched_at µs`` of the latest reject of each URL in the dataset
+    :param stored: URLs of the table whose article the articles dataset holds
+    """
+    urls = table["url"].to_pylist()
+    fetched = pc.fill_null(table["fetched_at"].cast(pa.int64()), 0).to_pylist()
+    best: dict[str | None, int] = {}  # url -> row index
+    for row, (url, when) in enumerate(zip(urls, fetched, strict=True)):
+        kept = best.get(url)
+        if kept is None or when >= fetched[kept]:  # a tie: the row read last
+            best[url] = row
+    rows = [
+        row
+        for url, row in best.items()
+        if url not in stored and fetched[row] >= newest.get(url, fetched[row])
+    ]
+    kept_table = table.take(pa.array(sorted(rows), pa.int64()))
+    return kept_table.sort_by([("fetched_at", "ascending"), ("url", "ascending")])
+
+
+class Compactor:
+    """Compacts the partitions of one local dataset, one at a time, in ascending date order;
+    see the module docstring. Subclasses say which rows a partition keeps."""
+
+    item_class: type = ArticleItem
+
+    def __init__(self, state: ArticleState, root: str, staging: Path) -> None:
         self.state = state
-        self.root = state.root
-        self.filesystem = state.filesystem
-        self.schema = arrow_schema(ArticleItem)
+        self.root = root
+        self.filesystem = pafs.LocalFileSystem()
+        self.schema = arrow_schema(self.item_class)
         self.staging = staging
         self.stem = f"part-compact-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
 
@@ -146,17 +205,20 @@ class Compactor:
         self.staging.mkdir(parents=True)
         try:
             self._probe_exchange()
-            partitions = sorted(
-                {p.split("/")[0] for p in dataset_files(self.filesystem, self.root)}
-            )
-            for partition in partitions:
+            timeout = self.state.location.timeout_secs
+            removed = remove_stale_temp_files(self.filesystem, self.root, stale_temp_secs(timeout))
+            report.temp_files_removed = len(removed)
+            files = dataset_files(self.filesystem, self.root)
+            self.prepare(files)
+            for partition in sorted({p.split("/")[0] for p in files}):
                 done = self.partition(partition)
                 if done is None:
                     report.skipped += 1
                 else:
                     report.partitions.append(done)
                     logger.info(
-                        "%s: %d files, %d rows -> %d files, %d rows",
+                        "%s/%s: %d files, %d rows -> %d files, %d rows",
+                        self.root,
                         partition,
                         done.files_before,
                         done.rows_before,
@@ -183,11 +245,24 @@ class Compactor:
         first.rmdir()
         second.rmdir()
 
+    def prepare(self, files: list[str]) -> None:
+        """Before the first partition: ``files`` are the dataset's, relative to the root."""
+
+    def files(self, partition: str) -> list[str]:
+        """The partition's files, under the write lock."""
+        return dataset_files(self.filesystem, self.root, partition)
+
+    def keep(self, table: pa.Table) -> pa.Table:
+        """The rows of a partition to keep, under the write lock."""
+        raise NotImplementedError
+
+    def swapped(self, old: list[str], new: list[str]) -> None:
+        """The partition's ``old`` files were replaced by ``new`` ones, under the write lock."""
+
     def partition(self, partition: str) -> PartitionReport | None:
         """Compact one partition folder (``date=YYYY-MM-DD``); ``None`` if already compact."""
         with self.state.writing():
-            self.state.sync(partition)
-            files = dataset_files(self.filesystem, self.root, partition)
+            files = self.files(partition)
             if not files:
                 return None
             table = ds.dataset(
@@ -196,8 +271,7 @@ class Compactor:
                 format="parquet",
                 filesystem=self.filesystem,
             ).to_table()
-            latest = self.state.latest(set(table["article_id"].to_pylist()))
-            kept = latest_versions(table, latest)
+            kept = self.keep(table)
             if len(files) == 1 and kept.num_rows == table.num_rows:
                 return None
             staged = self.staging / partition
@@ -206,7 +280,7 @@ class Compactor:
             exchange(str(staged), live)
             self._rescue(staged, live, set(files))
             shutil.rmtree(staged)
-            self.state.replace_files(files, [f"{partition}/{name}" for name in names])
+            self.swapped(files, [f"{partition}/{name}" for name in names])
         return PartitionReport(partition, len(files), len(names), table.num_rows, kept.num_rows)
 
     def _write(self, folder: Path, table: pa.Table) -> list[str]:
@@ -227,12 +301,77 @@ class Compactor:
         return names
 
     def _rescue(self, old: Path, live: str, compacted: set[str]) -> None:
-        """Move into the live folder any file a lock-less writer renamed into the old one."""
+        """Move into the live folder what a lock-less writer put into the old one meanwhile:
+        files it renamed in, and temp files it is writing, so that its rename finds them."""
         for path in old.iterdir():
             visible = path.suffix == ".parquet" and not path.name.startswith(("_", "."))
             if visible and f"{Path(live).name}/{path.name}" not in compacted:
                 logger.warning("Moving %s, written during the swap, into %s", path, live)
                 path.rename(Path(live) / path.name)
+            elif path.name.startswith("_") and path.name.endswith(".tmp"):
+                # Written through an open file, renamed by path: moving it is safe.
+                logger.info("Moving %s, being written during the swap, into %s", path, live)
+                path.rename(Path(live) / path.name)
+
+
+class ArticleCompactor(Compactor):
+    """The articles dataset: the latest version of each article; the state follows."""
+
+    def files(self, partition: str) -> list[str]:
+        self.state.sync(partition)
+        return super().files(partition)
+
+    def keep(self, table: pa.Table) -> pa.Table:
+        return latest_versions(table, self.state.latest(set(table["article_id"].to_pylist())))
+
+    def swapped(self, old: list[str], new: list[str]) -> None:
+        self.state.replace_files(old, new)
+
+
+class RejectCompactor(Compactor):
+    """The rejects dataset: the latest reject of each URL not stored as an article."""
+
+    item_class = RejectItem
+
+    def __init__(self, state: ArticleState, root: str, staging: Path) -> None:
+        super().__init__(state, root, staging)
+        self.newest: dict[str | None, int] = {}  # url -> fetched_at µs of its latest reject
+
+    def prepare(self, files: list[str]) -> None:
+        # A URL's rejects may sit in several partitions: find each one's latest first.
+        for attempt in range(1, LIST_ATTEMPTS + 1):
+            try:
+                table = ds.dataset(
+                    [f"{self.root}/{f}" for f in files],
+                    schema=self.schema,
+                    format="parquet",
+                    filesystem=self.filesystem,
+                ).to_table(columns=["url", "fetched_at"])
+                break
+            except FileNotFoundError:
+                if attempt == LIST_ATTEMPTS:
+                    raise
+                # Another compaction swapped a partition since the listing: list again.
+                files = dataset_files(self.filesystem, self.root)
+        fetched = pc.fill_null(table["fetched_at"].cast(pa.int64()), 0)
+        grouped = pa.table({"url": table["url"], "fetched": fetched}).group_by("url")
+        latest = grouped.aggregate([("fetched", "max")])
+        pairs = zip(latest["url"].to_pylist(), latest["fetched_max"].to_pylist(), strict=True)
+        self.newest = dict(pairs)
+
+    def keep(self, table: pa.Table) -> pa.Table:
+        urls = {u for u in table["url"].to_pylist() if u is not None}
+        ids = {u: article_id(u) for u in urls}
+        stored_ids = self.state.latest(
+            {i for i in ids.values() if i is not None and i <= INT64_MAX}
+        )
+        stored = {u for u, i in ids.items() if i in stored_ids}
+        kept = latest_rejects(table, self.newest, stored)
+        # Rows newer than the first pass (a crawl running meanwhile) are now the latest.
+        fetched = pc.fill_null(kept["fetched_at"].cast(pa.int64()), 0).to_pylist()
+        for url, when in zip(kept["url"].to_pylist(), fetched, strict=True):
+            self.newest[url] = max(when, self.newest.get(url, when))
+        return kept
 
 
 def _fsync(path: Path) -> None:
@@ -243,28 +382,19 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def compact(
-    uri: str | os.PathLike[str],
-    *,
-    state_path: str | None = None,
-    staging: str | os.PathLike[str] | None = None,
-    timeout_secs: float = DEFAULT_TIMEOUT_SECS,
-) -> CompactReport:
-    """Compact a local articles dataset; see the module docstring.
-
-    :param uri: the dataset root (``DATASET_URI``): a local path or ``file://`` URI
-    :param state_path: the dataset state's file (``DATASET_STATE_PATH``); default
-        ``_state/articles.sqlite`` under the root
-    :param staging: an empty-or-missing folder on the same filesystem as the root and outside
-        it, for the new files; default ``.<root name>.compact-<id>`` beside the root
-    :param timeout_secs: how long to wait for a crawl's flush to release the write lock
-    """
+def _local_root(uri: str | os.PathLike[str]) -> str:
+    """The root of a local dataset that exists, or ``ValueError``."""
     filesystem, root = resolve_uri(uri)
     root = root.rstrip("/")
     if not isinstance(filesystem, pafs.LocalFileSystem):
         raise ValueError(f"only local datasets can be compacted, not {os.fspath(uri)!r}")
     if not Path(root).is_dir():
         raise ValueError(f"no dataset at {os.fspath(uri)!r}")
+    return root
+
+
+def _staging(root: str, staging: str | os.PathLike[str] | None) -> Path:
+    """A checked staging folder for ``root`` (missing, to be made by the compactor)."""
     if staging is None:
         staging = Path(root).parent / f".{Path(root).name}.compact-{uuid.uuid4().hex[:8]}"
     staging = Path(staging).absolute()
@@ -279,8 +409,16 @@ def compact(
         )
     if staging.exists():
         staging.rmdir()
+    return staging
+
+
+def _open_state(root: str, state_path: str | None, timeout_secs: float) -> ArticleState:
+    """The articles dataset's state, brought up to date with it."""
     location = StateLocation(
-        state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}", filesystem, root, timeout_secs
+        state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}",
+        pafs.LocalFileSystem(),
+        root,
+        timeout_secs,
     )
     state, synced = open_state(location)
     logger.info(
@@ -289,8 +427,64 @@ def compact(
         state.count(),
         synced.files,
     )
+    return state
+
+
+def compact(
+    uri: str | os.PathLike[str],
+    *,
+    state_path: str | None = None,
+    staging: str | os.PathLike[str] | None = None,
+    timeout_secs: float = settings.DATASET_STATE_TIMEOUT_SECS,
+) -> CompactReport:
+    """Compact a local articles dataset; see the module docstring.
+
+    :param uri: the dataset root (``DATASET_URI``): a local path or ``file://`` URI
+    :param state_path: the dataset state's file (``DATASET_STATE_PATH``); default
+        ``_state/articles.sqlite`` under the root
+    :param staging: an empty-or-missing folder on the same filesystem as the root and outside
+        it, for the new files; default ``.<root name>.compact-<id>`` beside the root
+    :param timeout_secs: how long to wait for a crawl's flush to release the write lock
+    """
+    root = _local_root(uri)
+    folder = _staging(root, staging)
+    state = _open_state(root, state_path, timeout_secs)
     try:
-        return Compactor(state, staging).run()
+        return ArticleCompactor(state, root, folder).run()
+    finally:
+        state.close()
+
+
+def compact_rejects(
+    uri: str | os.PathLike[str],
+    articles_uri: str | os.PathLike[str],
+    *,
+    state_path: str | None = None,
+    staging: str | os.PathLike[str] | None = None,
+    timeout_secs: float = settings.DATASET_STATE_TIMEOUT_SECS,
+) -> CompactReport:
+    """Compact a local rejects dataset: the latest reject of each URL not stored as an article;
+    see the module docstring.
+
+    :param uri: the rejects dataset root (``REJECTS_URI``): a local path or ``file://`` URI
+    :param articles_uri: the articles dataset (``DATASET_URI``), whose state says which articles
+        are stored; its write lock is held while each partition is swapped
+    :param state_path: as in :func:`compact`
+    :param staging: as in :func:`compact`, for the rejects root
+    :param timeout_secs: as in :func:`compact`
+    """
+    root = _local_root(uri)
+    articles = _local_root(articles_uri)
+    if (
+        root == articles
+        or Path(root).is_relative_to(articles)
+        or Path(articles).is_relative_to(root)
+    ):
+        raise ValueError(f"the rejects ({root}) and articles ({articles}) must be separate folders")
+    folder = _staging(root, staging)
+    state = _open_state(articles, state_path, timeout_secs)
+    try:
+        return RejectCompactor(state, root, folder).run()
     finally:
         state.close()
 
@@ -300,15 +494,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m crawler compact",
         description="Merge each partition's files into few large ones, keeping only the latest"
-        " version of each article; readers see the old files or the new ones, never a mix.",
+        " version of each article (and with --rejects, the latest reject of each URL not stored"
+        " as an article); readers see the old files or the new ones, never a mix.",
     )
     parser.add_argument("uri", metavar="DATASET_URI", help="the articles dataset (local path)")
+    parser.add_argument(
+        "--rejects",
+        metavar="REJECTS_URI",
+        help="compact this rejects dataset too, after the articles (local path)",
+    )
     parser.add_argument("--state", metavar="PATH", help="DATASET_STATE_PATH, if not the default")
     parser.add_argument("--staging", metavar="DIR", help="where new files are staged")
     parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT_SECS,
+        default=settings.DATASET_STATE_TIMEOUT_SECS,
         metavar="SECS",
         help="wait this long for a crawl's write lock (%(default)s)",
     )
@@ -316,12 +516,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    options = {"state_path": args.state, "staging": args.staging, "timeout_secs": args.timeout}
     try:
-        report = compact(
-            args.uri, state_path=args.state, staging=args.staging, timeout_secs=args.timeout
-        )
+        if args.rejects is not None:
+            _local_root(args.rejects)  # a typo fails before the articles are touched
+        print(compact(args.uri, **options).summary(), flush=True)
+        if args.rejects is not None:
+            print(compact_rejects(args.rejects, args.uri, **options).summary())
     except (ValueError, OSError) as exc:
         print(f"compact: {exc}", file=sys.stderr)
         return 1
-    print(report.summary())
     return 0

@@ -15,10 +15,14 @@ pyarrow skips them (leading ``_``); DuckDB and Polars do *not* skip hidden files
     duckdb.sql("SELECT * FROM read_parquet('data/articles/**/*.parquet', "
                "hive_partitioning = true, hive_types = {'date': 'DATE'})")
     polars.scan_parquet("data/articles/**/*.parquet", hive_partitioning=True)
+
+A killed crawl leaves its temp files behind; :func:`remove_stale_temp_files` removes those no
+running writer can still own (the writer at every crawl's start, and compaction).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import UTC, datetime
@@ -33,8 +37,12 @@ from crawler.items import ArticleItem, RejectItem, arrow_schema
 if TYPE_CHECKING:
     from os import PathLike
 
+logger = logging.getLogger(__name__)
+
 PARTITION_FIELD = pa.field("date", pa.date32())
 """The Hive partition column, as the readers give it."""
+STALE_TEMP_MIN_SECS = 3600.0
+STALE_TEMP_LOCK_TIMEOUTS = 10  # times the state's lock timeout a temp file must be older than
 
 
 def resolve_uri(uri: str | PathLike[str]) -> tuple[pafs.FileSystem, str]:
@@ -70,6 +78,64 @@ def dataset_files(filesystem: pafs.FileSystem, root: str, folder: str = "") -> l
         if info.type == pafs.FileType.File and relative.endswith(".parquet") and not hidden:
             found.append(relative)
     return sorted(found)
+
+
+def stale_temp_secs(lock_timeout_secs: float) -> float:
+    """How long after its last write a hidden temp file is taken for a killed crawl's leftover.
+
+    A writer's temp file lives while one flush writes one partition's rows (well under a second
+    for 1,000 rows) and is renamed the moment the write ends, so its last write is at most that
+    old. A flush of articles writes it while holding the dataset state's write lock, which other
+    writers wait for at most ``DATASET_STATE_TIMEOUT_SECS`` before they fail: a flush lasting
+    that long is already broken. Ten times that timeout, and at least an hour, is far beyond any
+    live writer. Erring either way is harmless: a live temp file removed would cost one failed
+    flush, retried with the same rows; a leftover kept costs disk until the next crawl.
+
+    :param lock_timeout_secs: the state's lock timeout (``DATASET_STATE_TIMEOUT_SECS``)
+    """
+    return max(STALE_TEMP_MIN_SECS, STALE_TEMP_LOCK_TIMEOUTS * lock_timeout_secs)
+
+
+def remove_stale_temp_files(
+    filesystem: pafs.FileSystem, root: str, min_age_secs: float, *, now: datetime | None = None
+) -> list[str]:
+    """Remove the writer's hidden temp files last written more than ``min_age_secs`` ago.
+
+    Those are the ``_*.tmp`` files in the root (the writer's ``_probe-….tmp``) and in its visible
+    folders (``_part-….parquet.tmp`` in the partitions); hidden folders (``_state/``) are left
+    alone. Each removal is logged; one that fails is logged and skipped, never raised.
+
+    :param filesystem: as from :func:`resolve_uri`
+    :param root: the dataset root, as from :func:`resolve_uri`
+    :param min_age_secs: as from :func:`stale_temp_secs`
+    :param now: the current time (for tests)
+    :returns: the paths removed, relative to ``root``
+    """
+    now = now or datetime.now(UTC)
+    selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+    removed = []
+    for info in filesystem.get_file_info(selector):
+        *folders, name = info.path[len(root) + 1 :].split("/")
+        if (
+            info.type != pafs.FileType.File
+            or not (name.startswith("_") and name.endswith(".tmp"))
+            or any(part.startswith(("_", ".")) for part in folders)
+            or info.mtime is None
+        ):
+            continue
+        age = (now - info.mtime).total_seconds()
+        if age <= min_age_secs:
+            continue  # perhaps a running writer's
+        try:
+            filesystem.delete_file(info.path)
+        except FileNotFoundError:
+            continue  # another crawl removed it first
+        except OSError as exc:
+            logger.warning("Cannot remove the stale temp file %s: %s", info.path, exc)
+            continue
+        logger.info("Removed %s, a temp file a killed crawl left %.0f s ago", info.path, age)
+        removed.append(info.path[len(root) + 1 :])
+    return removed
 
 
 def new_job_id() -> str:

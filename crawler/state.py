@@ -72,7 +72,6 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 STATE_FOLDER = "_state"
 STATE_FILE = "articles.sqlite"
-DEFAULT_TIMEOUT_SECS = 120.0
 LOOKUP_CHUNK = 500  # ids per "IN (...)" query
 READ_THREADS = 4  # files read at once when the state takes in dataset files
 READ_CHUNK = 256  # files read ahead of the inserts, at most

@@ -59,7 +59,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
 from crawler.config import ConfigError, get_config
-from crawler.dataset import new_job_id, resolve_uri
+from crawler.dataset import new_job_id, remove_stale_temp_files, resolve_uri, stale_temp_secs
 from crawler.items import ArticleItem, RejectItem, arrow_schema
 from crawler.state import ArticleState, open_state, state_location
 
@@ -243,7 +243,7 @@ class ParquetWriterPipeline:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        config = get_config(crawler)
+        self.config = config = get_config(crawler)
         self.crawler = crawler
         self.stats = crawler.stats
         self.flush_rows = config.dataset_flush_rows
@@ -291,6 +291,14 @@ class ParquetWriterPipeline:
         self.job_id = re.sub(r"[^A-Za-z0-9._-]", "-", str(job_id))
         # asyncio.Lock needs the asyncio loop; a plain Twisted reactor gets a DeferredLock.
         self._lock = asyncio.Lock() if is_asyncio_available() else DeferredLock()
+        # Temp files of killed crawls, old enough that no running writer owns them.
+        stale_secs = stale_temp_secs(self.config.dataset_state_timeout_secs)
+        for dataset in (self.articles, self.rejects):
+            removed = await run_in_thread(
+                remove_stale_temp_files, dataset.filesystem, dataset.root, stale_secs
+            )
+            if removed:
+                self.stats.inc_value("sputnik/writer/temp-files-removed", len(removed))
         if self.state_location is not None:
             self.state, report = await run_in_thread(open_state, self.state_location)
             logger.info(

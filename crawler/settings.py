@@ -49,8 +49,10 @@ EXTENSIONS = {
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 
 # Requests for articles the dataset already holds are dropped before they are scheduled.
+# Outermost, the last net: an exception out of a callback becomes an extract-error reject.
 SPIDER_MIDDLEWARES = {
     "crawler.state.SkipStoredMiddleware": 950,
+    "crawler.errors.ErrorRejectMiddleware": 10,
 }
 
 ITEM_PIPELINES = {

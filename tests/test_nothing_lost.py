@@ -9,13 +9,32 @@ listing callback (``tests/inject_failures.py``, an add-on given with ``-s ADDONS
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import UTC, datetime
+import logging
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow.dataset as ds
 import pytest
+from scrapy import Request
+from scrapy.exceptions import CloseSpider
+from scrapy.http import HtmlResponse
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
+import crawler.pipelines.normalize
+import crawler.pipelines.validate
+from crawler.errors import ErrorRejectMiddleware
+from crawler.extract import html, jsonld, microdata
+from crawler.items import ArticleItem, RawArticle, RejectItem, arrow_schema
+from crawler.normalize import OutOfRange, normalize_fields, timestamp_processor
+from crawler.pipelines.normalize import NormalizePipeline
+from crawler.pipelines.validate import ValidatePipeline
+from crawler.spiders.sputnik import SputnikSpider
+from crawler.state import SkipStoredMiddleware
+from crawler.urls import article_id, canonicalize
 from tests.crawl import Crawl, run_crawl
 from tests.hostile import HostileServer, Reply
 from tests.inject_failures import MARK
@@ -289,3 +308,210 @@ def test_links_survive_a_failure_on_their_page(injected_crawl: Crawl) -> None:
     written, _ = by_url(injected_crawl)
     assert {PUBLIC + p for p in LINKED.values()} <= set(written)
     assert PUBLIC + SEED in written
+
+
+# -- units: deep nesting -----------------------------------------------------------------------
+
+
+def page(body: str) -> HtmlResponse:
+    return HtmlResponse(PUBLIC + DEEP_READABLE, body=body.encode(), encoding="utf-8")
+
+
+def test_text_and_body_walks_need_no_recursion() -> None:
+    levels = 1_900  # parsed in full, twice Python's recursion limit
+    response = page(
+        '<html><body><div class="article"><h1 class="article__title">'
+        + "<i>" * levels
+        + "Title <br>deep"
+        + "</i>" * levels
+        + '</h1><div class="article__body">'
+        + '<div class="article__block" data-type="text">'
+        + "<div>" * levels
+        + "<p>One</p><p>Two <script>x</script>too</p>"
+        + "</div>" * levels
+        + "</div></div></div></body></html>"
+    )
+    found = html.extract(response)
+    assert found["headline"] == "Title deep"
+    assert found["body"] == ["One", "Two too"]
+    assert html.unread_depth(response.selector.root) is None
+
+
+def test_a_page_the_parser_stops_in_gives_its_depth() -> None:
+    response = page("<html><body><p>Read.</p>" + "<div>" * NEST + "</body></html>")
+    assert html.unread_depth(response.selector.root) == html.PARSER_DEPTH
+    assert (
+        html.unread_depth(page("<html><body><p>x<!-- c --></p></body></html>").selector.root)
+        is None
+    )
+
+
+def test_jsonld_nested_too_deep_is_skipped_and_walked_without_recursion() -> None:
+    good = json.dumps({"@type": "NewsArticle", "headline": "Kept"})
+    scripts = f'<script type="application/ld+json">{nested_json(NEST)}</script>'
+    scripts += f'<script type="application/ld+json">{good}</script>'
+    assert jsonld.extract(page(f"<html><head>{scripts}</head></html>"))["headline"] == "Kept"
+    value: Any = [{"@type": "NewsArticle", "headline": "Bottom"}]
+    for _ in range(5_000):  # as deep as no decoder gives, to walk it anyway
+        value = [value, {"@graph": []}]
+    assert jsonld.find_article([value]) == {"@type": "NewsArticle", "headline": "Bottom"}
+    image = {"url": "https://a/b.jpg", "width": [[[[1]]]], "height": {"value": {"x": 1}}}
+    assert jsonld._images(image) == [{"url": "https://a/b.jpg", "width": None, "height": None}]
+
+
+def test_microdata_block_props_need_no_recursion() -> None:
+    levels = 1_900
+    response = page(
+        '<html><body><div class="article"><div class="article__meta">'
+        + "<span>" * levels
+        + '<meta itemprop="genre" content="News">'
+        + "</span>" * levels
+        + "</div></div></body></html>"
+    )
+    assert microdata.extract(response) == {"genre": "News"}
+
+
+# -- units: dates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "9999-12-31T23:59:59-23:59",  # year 10000 in UTC: OverflowError before
+        "0001-01-01T00:00:00+01:00",  # year 0 in UTC
+        "0001-01-01T00:00:00Z",
+        "1989-12-31T23:59:59Z",
+        "2999-01-01T00:00:00Z",
+        "00:00 GMT-23 31.12.9999",
+    ],
+)
+def test_timestamps_out_of_range_are_invalid(raw: str) -> None:
+    with pytest.raises(OutOfRange, match=r"outside 1990-01-01 \.\. now \+ 2 days") as caught:
+        timestamp_processor(raw)
+    assert raw in str(caught.value)
+    assert isinstance(caught.value, ValueError)  # normalize_fields tries the next source
+
+
+def test_timestamps_in_range_are_kept() -> None:
+    assert timestamp_processor("1990-01-01T00:00:00Z") == datetime(1990, 1, 1, tzinfo=UTC)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    assert timestamp_processor(soon.isoformat()) == soon
+
+
+def test_an_absurd_date_falls_back_to_the_next_source() -> None:
+    values, invalid = normalize_fields(
+        PUBLIC + DATE_FALLBACK,
+        {"headline": "H", "published_at": "0001-01-01T00:00:00Z", "created_at": "3000-01-01"},
+        {"published_at": ["2024-04-10T02:11+0000"]},
+    )
+    assert values["published_at"] == datetime(2024, 4, 10, 2, 11, tzinfo=UTC)
+    assert values["created_at"] is None
+    assert set(invalid) == {"created_at"}
+
+
+def raw_article(**fields: Any) -> RawArticle:
+    return RawArticle(
+        url=PUBLIC + NO_HEADLINE,
+        fields={"headline": "H", "published_at": "2024-04-10T02:11+0000", **fields},
+        status=203,
+        fetched_at=datetime(2024, 4, 10, 3, 0, tzinfo=UTC),
+        depth=1,
+        job_id="job",
+    )
+
+
+def test_missing_and_out_of_range_rejects_keep_status_and_value() -> None:
+    normalizer = build_from_crawler(NormalizePipeline, get_crawler())
+    validator = build_from_crawler(ValidatePipeline, get_crawler())
+    article = normalizer.process_item(raw_article(headline=None))
+    assert article.status == 203
+    reject = validator.process_item(article)
+    assert (reject.reason, reject.status) == ("missing-headline", 203)
+    reject = validator.process_item(
+        normalizer.process_item(raw_article(published_at="9999-12-31T23:59:59-23:59"))
+    )
+    assert (reject.reason, reject.status) == ("date-out-of-range", 203)
+    assert "9999-12-31T23:59:59-23:59" in reject.detail and "published_at" in reject.detail
+    reject = validator.process_item(normalizer.process_item(raw_article(published_at="soon")))
+    assert reject.reason == "missing-published-at" and "'soon'" in reject.detail
+    written = normalizer.process_item(raw_article())
+    assert validator.process_item(written) is written
+    assert [f.name for f in dataclasses.fields(ArticleItem)] == arrow_schema(ArticleItem).names
+
+
+# -- units: ids --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (f"/20240410/a-{INT64_MAX}.html", (PUBLIC + f"/20240410/a-{INT64_MAX}.html", None)),
+        (f"/20240410/a-000{INT64_MAX}.html", (PUBLIC + f"/20240410/a-000{INT64_MAX}.html", None)),
+        (HUGE_ID, (None, "id-too-large")),
+        (ENDLESS_ID, (None, "id-too-large")),
+    ],
+)
+def test_article_ids_are_bounded_to_int64(path: str, expected: tuple[Any, Any]) -> None:
+    assert canonicalize(path) == expected
+    assert article_id(PUBLIC + path) == (INT64_MAX if expected[0] else None)
+
+
+# -- units: the catch-alls ---------------------------------------------------------------------
+
+
+def test_pipelines_turn_exceptions_into_extract_error_rejects(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    normalizer = build_from_crawler(NormalizePipeline, get_crawler())
+    validator = build_from_crawler(ValidatePipeline, get_crawler())
+    article = normalizer.process_item(raw_article())
+
+    def boom(*args: Any) -> Any:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(crawler.pipelines.normalize, "to_article", boom)
+    monkeypatch.setattr(crawler.pipelines.validate, "reject_missing", boom)
+    with caplog.at_level(logging.ERROR):
+        for reject, stage in (
+            (normalizer.process_item(raw_article()), "normalization"),
+            (validator.process_item(article), "validation"),
+        ):
+            assert isinstance(reject, RejectItem)
+            assert reject.reason == "extract-error"
+            assert reject.detail == f"{stage} failed: KeyError: 'boom'"
+            assert (reject.url, reject.status, reject.depth) == (PUBLIC + NO_HEADLINE, 203, 1)
+    assert caplog.text.count("Traceback") == 2
+
+
+def test_the_last_net_turns_a_callback_exception_into_a_reject() -> None:
+    spider_crawler = get_crawler(SputnikSpider, {"SITE_ORIGIN": PUBLIC})
+    spider_crawler.spider = SputnikSpider.from_crawler(spider_crawler, _job="job-9")
+    middleware = build_from_crawler(ErrorRejectMiddleware, spider_crawler)
+    request = Request("http://127.0.0.1:9/world/", meta={"public_url": PUBLIC + "/world/"})
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request, status=200)
+    [reject] = middleware.process_spider_exception(response, ZeroDivisionError("x"))
+    assert (reject.url, reject.reason, reject.status, reject.job_id) == (
+        PUBLIC + "/world/",
+        "extract-error",
+        200,
+        "job-9",
+    )
+    assert "ZeroDivisionError: x" in reject.detail
+    assert middleware.process_spider_exception(response, CloseSpider("done")) is None
+
+
+def test_a_failed_state_lookup_rejects_that_link_only(tmp_path: Path) -> None:
+    state_crawler = get_crawler(settings_dict={"DATASET_URI": str(tmp_path / "articles")})
+    middleware = build_from_crawler(SkipStoredMiddleware, state_crawler)
+
+    class BrokenState:
+        def contains(self, article: int) -> bool:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    middleware.state = BrokenState()  # type: ignore[assignment]
+    link = Request("http://127.0.0.1:9" + AFTER_BIG, meta={"public_url": PUBLIC + AFTER_BIG})
+    reject = middleware._checked(link)
+    assert isinstance(reject, RejectItem) and reject.reason == "extract-error"
+    assert reject.url == PUBLIC + AFTER_BIG and "OperationalError: disk I/O error" in reject.detail
+    beyond = Request("http://127.0.0.1:9" + HUGE_ID)
+    assert middleware._checked(beyond) is beyond  # no article id: no lookup

@@ -130,5 +130,6 @@ class ErrorRejectMiddleware:
     ) -> list[RejectItem] | None:
         if isinstance(exception, CloseSpider):
             return None  # Scrapy's way to stop the crawl from a callback
-        spider = self.crawler.spider
-        return [response_error_reject("the callback", exception, response, spider)]
+        callback = getattr(response.request, "callback", None)
+        stage = f"callback {getattr(callback, '__name__', 'parse')}"
+        return [response_error_reject(stage, exception, response, self.crawler.spider)]

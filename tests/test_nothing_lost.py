@@ -297,7 +297,8 @@ def test_injected_failures_become_extract_error_rejects(injected_crawl: Crawl) -
     assert state["reason"] == "extract-error"
     assert "injected state" in state["detail"]
     listing = rejected[PUBLIC + LISTING]
-    assert listing["reason"] == "extract-error" and "injected listing" in listing["detail"]
+    assert listing["reason"] == "extract-error"
+    assert listing["detail"] == "callback parse_listing failed: RuntimeError: injected listing"
     assert injected_crawl.stats["sputnik/rejects/extract-error"] == 5
     assert STATE_FAILS not in injected_crawl.stats["test/paths"]
     # Logged with the traceback.
@@ -487,7 +488,11 @@ def test_the_last_net_turns_a_callback_exception_into_a_reject() -> None:
     spider_crawler = get_crawler(SputnikSpider, {"SITE_ORIGIN": PUBLIC})
     spider_crawler.spider = SputnikSpider.from_crawler(spider_crawler, _job="job-9")
     middleware = build_from_crawler(ErrorRejectMiddleware, spider_crawler)
-    request = Request("http://127.0.0.1:9/world/", meta={"public_url": PUBLIC + "/world/"})
+    request = Request(
+        "http://127.0.0.1:9/world/",
+        callback=spider_crawler.spider.parse_listing,
+        meta={"public_url": PUBLIC + "/world/"},
+    )
     response = HtmlResponse(request.url, body=b"<html></html>", request=request, status=200)
     [reject] = middleware.process_spider_exception(response, ZeroDivisionError("x"))
     assert (reject.url, reject.reason, reject.status, reject.job_id) == (
@@ -496,7 +501,7 @@ def test_the_last_net_turns_a_callback_exception_into_a_reject() -> None:
         200,
         "job-9",
     )
-    assert "ZeroDivisionError: x" in reject.detail
+    assert reject.detail == "callback parse_listing failed: ZeroDivisionError: x"
     assert middleware.process_spider_exception(response, CloseSpider("done")) is None
 
 

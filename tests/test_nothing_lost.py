@@ -306,9 +306,11 @@ def test_injected_failures_become_extract_error_rejects(injected_crawl: Crawl) -
 
 
 def test_links_survive_a_failure_on_their_page(injected_crawl: Crawl) -> None:
-    written, _ = by_url(injected_crawl)
+    written, rejected = by_url(injected_crawl)
     assert {PUBLIC + p for p in LINKED.values()} <= set(written)
     assert PUBLIC + SEED in written
+    fetched = {PUBLIC + p for p in injected_crawl.stats["test/paths"] if p != "/robots.txt"}
+    assert fetched <= set(written) | set(rejected)
 
 
 # -- units: deep nesting -----------------------------------------------------------------------

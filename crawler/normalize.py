@@ -47,7 +47,7 @@ PUBLISHER_KEYS = (
 class OutOfRange(ValueError):
     """A value that reads but cannot be right: a timestamp outside ``EARLIEST`` .. now +
     ``FUTURE_SLACK`` (``9999-12-31T23:59:59-23:59``, ``0001-01-01``). For a required field
-    the reject's reason is ``REASON``."""
+    the reject's reason is ``reason``."""
 
     reason = "date-out-of-range"
 

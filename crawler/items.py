@@ -103,6 +103,19 @@ class ArticleItem:
 
 
 @dataclass(kw_only=True)
+class NormalizedArticle(ArticleItem):
+    """An ``ArticleItem`` between normalization and validation, with what a reject of it needs
+    and the dataset has no column for. The writer takes ``ArticleItem``'s fields only, so these
+    are never written: the articles schema stays ``ArticleItem``'s."""
+
+    status: int | None = None
+    """HTTP status of the page, for a reject's ``status``."""
+    errors: dict[str, ValueError] = field(default_factory=dict, compare=False, repr=False)
+    """Per field, why the page's value could not be used (``crawler.normalize``): a reject's
+    reason and detail (``date-out-of-range`` from ``crawler.normalize.OutOfRange``)."""
+
+
+@dataclass(kw_only=True)
 class RejectItem:
     """A page that did not become an article, kept with the reason. Required: all but ``found``."""
 

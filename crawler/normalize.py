@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.items import ArticleItem, RawArticle
+from crawler.items import NormalizedArticle, RawArticle
 from crawler.urls import ARTICLE_PATH, PUBLIC_ORIGIN, article_id, canonicalize
 
 # "02:11 GMT 10.04.2024", as the article header shows times; "GMT+3" would give the offset.
@@ -28,6 +28,10 @@ LANGUAGE = re.compile(r"[a-z]{2,3}")
 YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 PIXELS = re.compile(r"(\d+)(?:\.0*)?\s*(?:px)?")
 CANONICAL = re.compile(re.escape(PUBLIC_ORIGIN) + ARTICLE_PATH.pattern.removeprefix("^"))
+# Sane timestamps (published_at, created_at, modified_at): from 1990 (before the site and any
+# archive it imported) to two days after now (clock skew, a wrong offset); others are invalid.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)
 MILLIS_ABOVE = 10**11  # unix times above this are milliseconds (seconds reach it in year 5138)
 PUBLISHER_KEYS = (
     "name",
@@ -38,6 +42,14 @@ PUBLISHER_KEYS = (
     "logo_width",
     "logo_height",
 )
+
+
+class OutOfRange(ValueError):
+    """A value that reads but cannot be right: a timestamp outside ``EARLIEST`` .. now +
+    ``FUTURE_SLACK`` (``9999-12-31T23:59:59-23:59``, ``0001-01-01``). For a required field
+    the reject's reason is ``reason``."""
+
+    reason = "date-out-of-range"
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -155,7 +167,11 @@ def timestamp_processor(value: Any) -> datetime | None:
     ``+0300`` offset (``2024-04-10T02:11+0000``), the compact ``20240410T0211+0000``, unix
     seconds (int, float or digit string; 12-13 digits are milliseconds), the header's visible
     ``02:11 GMT 10.04.2024``, and ``datetime`` objects. A time without an offset is taken as UTC.
+
+    :raises OutOfRange: for a time before ``EARLIEST`` (1990) or more than ``FUTURE_SLACK``
+        (2 days) after now, or none in UTC (``9999-12-31T23:59:59-23:59``)
     """
+    given = value
     value = _one(value)
     if value is None or value == "":
         return None
@@ -169,7 +185,15 @@ def timestamp_processor(value: Any) -> datetime | None:
         raise ValueError(f"expected a timestamp, got {value!r}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        moment = None
+    if moment is None or not EARLIEST <= moment <= datetime.now(UTC) + FUTURE_SLACK:
+        raise OutOfRange(
+            f"{given!r} is outside {EARLIEST:%Y-%m-%d} .. now + {FUTURE_SLACK.days} days"
+        )
+    return moment
 
 
 def _from_unix(seconds: float) -> datetime:
@@ -387,19 +411,30 @@ def normalize_fields(
     :param fallbacks: per field, lower-precedence values tried in order when the raw one gives
         nothing readable (field by field fallback: JSON-LD, then microdata, then HTML)
     """
+    values, errors = _normalized(url, raw, fallbacks)
+    return values, {field: str(exc) for field, exc in errors.items()}
+
+
+def _normalized(
+    url: str, raw: dict[str, Any], fallbacks: dict[str, list[Any]] | None
+) -> tuple[dict[str, Any], dict[str, ValueError]]:
+    """``normalize_fields``, with each invalid field's exception (the first source's)."""
     values: dict[str, Any] = {}
-    invalid: dict[str, str] = {}
+    errors: dict[str, ValueError] = {}
     for field, processor in PROCESSORS.items():
         values[field] = [] if field in LIST_FIELDS else None
         for candidate in (raw.get(field), *(fallbacks or {}).get(field, ())):
             try:
                 value = processor(candidate)
-            except (ValueError, TypeError) as exc:
-                invalid.setdefault(field, str(exc))
+            except ValueError as exc:
+                errors.setdefault(field, exc)
+                continue
+            except TypeError as exc:
+                errors.setdefault(field, ValueError(str(exc)))
                 continue
             if value not in (None, []):
                 values[field] = value
-                invalid.pop(field, None)  # a lower source had it readable
+                errors.pop(field, None)  # a lower source had it readable
                 break
     canonical = canonicalize(url)[0] or url
     values["url"] = canonical
@@ -407,21 +442,24 @@ def normalize_fields(
     values["site"] = site_processor(canonical)
     values["word_count"] = word_count(values["body"])
     values["content_hash"] = content_hash(values["headline"], values["body"])
-    return values, invalid
+    return values, errors
 
 
-def to_article(raw: RawArticle) -> tuple[ArticleItem, dict[str, str]]:
+def to_article(raw: RawArticle) -> tuple[NormalizedArticle, dict[str, str]]:
     """The ``ArticleItem`` of a ``RawArticle``, and the reasons of its unreadable fields.
 
     Content fields go through ``normalize_fields``; ``fetched_at``, ``depth``, ``referer`` and
-    ``job_id`` are copied as the spider set them.
+    ``job_id`` are copied as the spider set them. The item is a ``NormalizedArticle``: it also
+    carries the page's HTTP status and the invalid fields' exceptions, for validation.
     """
-    values, invalid = normalize_fields(raw.url, raw.fields, raw.fallbacks)
-    item = ArticleItem(
+    values, errors = _normalized(raw.url, raw.fields, raw.fallbacks)
+    item = NormalizedArticle(
         **values,
         fetched_at=raw.fetched_at,
         depth=raw.depth,
         referer=raw.referer,
         job_id=raw.job_id,
+        status=raw.status,
+        errors=errors,
     )
-    return item, invalid
+    return item, {field: str(exc) for field, exc in errors.items()}

@@ -52,8 +52,10 @@ LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 STATS_FILE = ""  # a path: the final stats are written there as JSON
 
 # Requests for articles the dataset already holds are dropped before they are scheduled.
+# Outermost, the last net: an exception out of a callback becomes an extract-error reject.
 SPIDER_MIDDLEWARES = {
     "crawler.state.SkipStoredMiddleware": 950,
+    "crawler.errors.ErrorRejectMiddleware": 10,
 }
 
 ITEM_PIPELINES = {

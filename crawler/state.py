@@ -56,6 +56,7 @@ from scrapy.exceptions import NotConfigured
 
 from crawler.config import get_config
 from crawler.dataset import dataset_files, resolve_uri
+from crawler.errors import error_reject
 from crawler.urls import article_id
 
 if TYPE_CHECKING:
@@ -354,7 +355,9 @@ class SkipStoredMiddleware:
 
     An article request is one whose URL path is an article's (``crawler.urls.article_id``).
     Each one dropped is counted in ``sputnik/skipped/stored``. Off when the spider's ``refresh``
-    attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off.
+    attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A lookup
+    that fails makes that article an ``extract-error`` reject (``crawler.errors``); the page's
+    other links go on.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -385,28 +388,45 @@ class SkipStoredMiddleware:
             extra={"spider": spider},
         )
 
-    def _wanted(self, result: Any) -> bool:
+    def _checked(self, result: Any, response: Response | None = None) -> Any:
+        """``result`` when it goes on; ``None`` for a request for a stored article; an
+        ``extract-error`` reject of the linked article when its lookup fails, so that the
+        page's other links still go on."""
         if self.state is None or not isinstance(result, Request):
-            return True
-        article = article_id(result.url)
-        if article is None or not self.state.contains(article):
-            return True
+            return result
+        try:
+            article = article_id(result.url)
+            stored = article is not None and self.state.contains(article)
+        except Exception as exc:
+            meta = result.meta
+            parent = response.meta.get("depth", 0) + 1 if response is not None else 0
+            return error_reject(
+                "the state lookup",
+                exc,
+                url=meta.get("public_url", result.url),
+                depth=meta.get("depth", parent),
+                referer=meta.get("public_referer"),
+                job_id=getattr(self.crawler.spider, "job_id", None),
+                spider=self.crawler.spider,
+            )
+        if not stored:
+            return result
         self.crawler.stats.inc_value("sputnik/skipped/stored")
         logger.debug("Skipped %s: stored", result.url, extra={"spider": self.crawler.spider})
-        return False
+        return None
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         self._open()
         async for result in start:
-            if self._wanted(result):
-                yield result
+            if (checked := self._checked(result)) is not None:
+                yield checked
 
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         async for item in result:
-            if self._wanted(item):
-                yield item
+            if (checked := self._checked(item, response)) is not None:
+                yield checked
 
     def spider_closed(self) -> None:
         if self.state is not None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from scrapy.http import TextResponse
 
-__all__ = ["SOURCES", "Extracted", "extract_article", "related_links"]
+__all__ = ["SOURCES", "Extracted", "extract_article", "related_links", "unread_depth"]
 
 SOURCES = (jsonld, microdata, html)
 FIELD_SOURCES = {"body": (html, jsonld, microdata)}
@@ -115,6 +115,12 @@ def related_links(response: TextResponse, public_url: str) -> tuple[list[str], C
     cards = html.related_hrefs(html.parse(selector.root).index["cards"])
     linked = jsonld.extract(selector, public_url).get("related_urls", [])
     return _canonical_related(cards, linked, public_url)
+
+
+def unread_depth(response: TextResponse) -> int | None:
+    """How deep the page was nested where the HTML parser stopped reading it (the rest of the
+    page is missing), or ``None`` for a page read to its end (``html.unread_depth``)."""
+    return html.unread_depth(response.selector.root)
 
 
 def _canonical_related(

@@ -47,6 +47,9 @@ CLASSES = (
 )
 _CLASS_SET = frozenset(CLASSES)
 _ESSENTIAL = {"article__title": "h1", "article__body": "div"}
+# libxml2 stops parsing a document nested deeper than this with XML_PARSE_HUGE, which parsel's
+# huge_tree sets (``unread_depth``); shallower trees are read in full, and walked iteratively.
+PARSER_DEPTH = 2048
 TITLE = css("h1.article__title")
 UNIXTIME = css("[data-unixtime]")
 TAG_LINK = css("ul.tags li a")  # fallback when a tag has no span.tag__text
@@ -184,6 +187,21 @@ def _index(scope: HtmlElement, names: frozenset[str] | set[str]) -> dict[str, li
     return index
 
 
+def unread_depth(root: HtmlElement) -> int | None:
+    """The depth at which the HTML parser gave up on the page, or ``None`` if it read it all.
+
+    libxml2 stops at ``PARSER_DEPTH`` levels of nesting and drops the rest of the document.
+    The elements still open then are the last children all the way down, so following last
+    children from the root (a few steps on a normal page) reaches that depth exactly.
+    """
+    depth = 1
+    element = root
+    while len(element):
+        element = element[-1]
+        depth += 1
+    return depth if depth >= PARSER_DEPTH else None
+
+
 def article_element(root: HtmlElement) -> HtmlElement | None:
     """The page's first ``div.article``, or ``None``."""
     return parse(root).article
@@ -247,30 +265,43 @@ def body_paragraphs(bodies: list[HtmlElement]) -> list[str]:
 
 
 def _walk(element: HtmlElement, out: list[str]) -> None:
-    for child in element:
-        tag = child.tag
-        if not isinstance(tag, str) or tag in SKIP_TAGS:
-            continue  # comments and processing instructions have a non-string tag
-        classes = set((child.get("class") or "").split())
-        if classes & SKIP_CLASSES:
-            continue
-        if "article__block" in classes:
-            kind = (child.get("data-type") or "").strip()
-            if kind in TEXT_BLOCK_TYPES:
-                found: list[str] = []
-                _walk(child, found)
+    # Iterative, with a stack of child iterators: a page nested thousands of levels deep must
+    # not exhaust Python's recursion limit (libxml2 builds trees up to 2,048 levels).
+    # A frame: (children left, where their paragraphs go, text block or None, its parent's list).
+    stack: list[tuple[Any, list[str], HtmlElement | None, list[str]]] = [
+        (iter(element), out, None, out)
+    ]
+    while stack:
+        children, target, block, outer = stack[-1]
+        for child in children:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in SKIP_TAGS:
+                continue  # comments and processing instructions have a non-string tag
+            classes = set((child.get("class") or "").split())
+            if classes & SKIP_CLASSES:
+                continue
+            if "article__block" in classes:
+                kind = (child.get("data-type") or "").strip()
+                if kind in TEXT_BLOCK_TYPES:
+                    stack.append((iter(child), [], child, target))
+                    break
+                if not kind:
+                    stack.append((iter(child), target, None, target))  # only recognisable text
+                    break
+                continue
+            if classes & PARAGRAPH_CLASSES or tag in HEADINGS or tag == "p":
+                if tag != "p" and any(c.tag == "p" for c in child):
+                    stack.append((iter(child), target, None, target))  # paragraphs in one div
+                    break
+                target.append(_text(child))
+                continue
+            stack.append((iter(child), target, None, target))
+            break
+        else:
+            stack.pop()
+            if block is not None:
                 # A text block without the inner div.article__text still holds text [I].
-                out.extend(found or [_text(child)])
-            elif not kind:
-                _walk(child, out)  # an untyped block: only its recognisable text
-            continue
-        if classes & PARAGRAPH_CLASSES or tag in HEADINGS or tag == "p":
-            if tag != "p" and any(c.tag == "p" for c in child):
-                _walk(child, out)  # paragraphs inside one div.article__text
-            else:
-                out.append(_text(child))
-            continue
-        _walk(child, out)
+                outer.extend(target or [_text(block)])
 
 
 def _skipped(element: HtmlElement) -> bool:
@@ -286,21 +317,35 @@ def _text(element: HtmlElement) -> str:
 
 
 def _text_parts(element: HtmlElement, parts: list[str]) -> None:
+    # Iterative (see ``_walk``); a frame is (children left, what follows its element's children:
+    # the closing space of a breaking element and the element's tail).
     if element.text:
         parts.append(element.text)
-    for child in element:
-        tag = child.tag
-        if isinstance(tag, str) and tag not in SKIP_TAGS and not _skipped(child):
-            if tag == "br":
-                parts.append(" ")
-            elif tag in BREAKING:
-                parts.append(" ")
-                _text_parts(child, parts)
-                parts.append(" ")
-            else:
-                _text_parts(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+    stack: list[tuple[Any, str]] = [(iter(element), "")]
+    while stack:
+        children, after = stack[-1]
+        for child in children:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in SKIP_TAGS and not _skipped(child):
+                if tag == "br":
+                    parts.append(" ")
+                else:
+                    breaking = tag in BREAKING
+                    if breaking:
+                        parts.append(" ")
+                    if child.text:
+                        parts.append(child.text)
+                    if len(child):
+                        stack.append((iter(child), (" " if breaking else "") + (child.tail or "")))
+                        break
+                    if breaking:
+                        parts.append(" ")
+            if child.tail:
+                parts.append(child.tail)
+        else:
+            stack.pop()
+            if after:
+                parts.append(after)
 
 
 # -- small readers -------------------------------------------------------------------------------

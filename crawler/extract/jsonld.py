@@ -4,7 +4,8 @@ The article object is found in plain scripts, in several scripts, inside ``@grap
 ``mainEntity``, with ``@type`` a string or a list. Its key names are unverified on the real site
 [U], and any value may be a string, an object or a list, so every key is read through small
 shape-tolerant helpers. A script that is not valid JSON is skipped: broken markup means missing
-keys, never an exception.
+keys, never an exception. So is one nested deeper than the JSON decoder goes (Python's recursion
+limit, about 1,000 levels, less the caller's depth); objects are walked without recursion.
 """
 
 from __future__ import annotations
@@ -64,13 +65,15 @@ def objects(page: TextResponse | Selector) -> list[Any]:
         text = "".join(script.itertext())
         try:
             out.append(json.loads(text, strict=False))
+        except RecursionError:
+            continue  # nested too deep to decode: as broken
         except ValueError:
             unwrapped = _COMMENT_LINES.sub("", _WRAPPER.sub("", text))
             if unwrapped == text:
                 continue  # nothing to strip: the JSON itself is broken
             try:  # like extruct's JsonLdExtractor fallback, without its exception
                 out.append(json.loads(unwrapped, strict=False))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
     return out
 
@@ -116,15 +119,22 @@ def fields(article: dict[str, Any]) -> dict[str, Any]:
 
 
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every object of a decoded script: top level, list items, ``@graph`` and ``mainEntity``."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _nodes(item)
-    elif isinstance(value, dict):
-        yield value
-        for key in ("@graph", "mainEntity"):
-            if key in value:
-                yield from _nodes(value[key])
+    """Every object of a decoded script: top level, list items, ``@graph`` and ``mainEntity``,
+    in document order (a stack, not recursion: lists may nest as deep as the decoder went)."""
+    stack: list[Iterator[Any]] = [iter((value,))]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, list):
+                stack.append(iter(item))
+                break
+            if isinstance(item, dict):
+                yield item
+                inner = [item[key] for key in ("@graph", "mainEntity") if key in item]
+                if inner:
+                    stack.append(iter(inner))
+                    break
+        else:
+            stack.pop()
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -256,11 +266,12 @@ def _images(value: Any) -> list[dict[str, Any]]:
 
 
 def _size(value: Any) -> Any:
-    """A width or height as given: a number, a string, or a ``QuantitativeValue``'s ``value``."""
+    """A width or height as given: a number, a string, or a ``QuantitativeValue``'s ``value``;
+    anything else (a nested list, say) is ``None``, so raw fields stay flat."""
     value = _first(value)
     if isinstance(value, dict):
         value = value.get("value")
-    return value
+    return value if isinstance(value, int | float | str) else None
 
 
 def _publisher(value: Any) -> dict[str, Any] | None:

@@ -96,14 +96,20 @@ def _block_properties(block: HtmlElement) -> dict[str, list[Any]]:
 
 
 def _own_props(element: HtmlElement) -> Iterator[HtmlElement]:
-    """Descendants with an ``itemprop`` that belong to ``element``, not to a nested item."""
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        if child.get("itemprop") is not None:
-            yield child
-        if child.get("itemscope") is None:
-            yield from _own_props(child)
+    """Descendants with an ``itemprop`` that belong to ``element``, not to a nested item, in
+    document order (a stack, not recursion: markup may nest 2,048 levels deep)."""
+    stack = [iter(element)]
+    while stack:
+        for child in stack[-1]:
+            if not isinstance(child.tag, str):
+                continue
+            if child.get("itemprop") is not None:
+                yield child
+            if child.get("itemscope") is None and len(child):
+                stack.append(iter(child))
+                break
+        else:
+            stack.pop()
 
 
 def _value(element: HtmlElement) -> str:

@@ -3,7 +3,10 @@
 The per-field rules are in ``crawler.normalize``. A value the page gives but no rule can read
 becomes ``None`` (lists: empty), is logged, and is counted in ``sputnik/normalize/invalid``
 (total) and ``sputnik/normalize/invalid/<field>``; the validation pipeline decides whether the
-article can still be written. Other items (rejects) pass through unchanged. No settings.
+article can still be written (the item is a ``NormalizedArticle``, which carries the page's
+HTTP status and the invalid fields' exceptions for that). An exception while normalizing makes
+the page an ``extract-error`` reject (``crawler.errors``). Other items (rejects) pass through
+unchanged. No settings.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from crawler.items import ArticleItem, RawArticle
+from crawler.errors import error_reject, found_json
+from crawler.items import ArticleItem, RawArticle, RejectItem
 from crawler.normalize import to_article
 
 if TYPE_CHECKING:
@@ -40,10 +44,24 @@ class NormalizePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> ArticleItem | RejectItem | Any:
         if not isinstance(item, RawArticle):
             return item
-        article, invalid = to_article(item)
+        try:
+            article, invalid = to_article(item)
+        except Exception as exc:
+            return error_reject(
+                "normalization",
+                exc,
+                url=item.url,
+                status=item.status,
+                found=found_json(item.fields),
+                fetched_at=item.fetched_at,
+                depth=item.depth,
+                referer=item.referer,
+                job_id=item.job_id,
+                spider=self.crawler.spider,
+            )
         stats = self.crawler.stats
         for field, reason in invalid.items():
             stats.inc_value("sputnik/normalize/invalid")

@@ -3,8 +3,12 @@
 The required fields are ``crawler.items.REQUIRED``.
 An article lacking one becomes a ``RejectItem`` with the reason ``missing-<field>`` (``_`` as
 ``-``: ``missing-published-at``) for the first missing field in that order; the detail names all
-of them and ``found`` holds the non-empty fields as JSON. Every other item passes unchanged.
-Reads no settings.
+of them (and why a value the page gave could not be used) and ``found`` holds the non-empty
+fields as JSON. When the page gave that field but no source's value was in range (a timestamp
+outside 1990 .. now + 2 days, ``crawler.normalize.OutOfRange``) the reason is
+``date-out-of-range`` instead. The reject's ``status`` is the page's (``NormalizedArticle``).
+An exception while validating makes the page an ``extract-error`` reject (``crawler.errors``).
+Every other item passes unchanged. Reads no settings.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from crawler.items import REQUIRED, ArticleItem, RejectItem
+from crawler.errors import error_reject
+from crawler.items import REQUIRED, ArticleItem, NormalizedArticle, RejectItem
+from crawler.normalize import OutOfRange
 
 if TYPE_CHECKING:
     from typing import Self
@@ -50,18 +56,29 @@ def reject_missing(item: ArticleItem) -> RejectItem | None:
     missing = [name for name in REQUIRED if is_empty(getattr(item, name))]
     if not missing:
         return None
+    normalized = isinstance(item, NormalizedArticle)
+    errors = item.errors if normalized else {}
     found = {
         f.name: value
-        for f in fields(item)
+        for f in fields(ArticleItem)
         if f.name not in COPIED_FIELDS and not is_empty(value := getattr(item, f.name))
     }
+    first = errors.get(missing[0])
+    if isinstance(first, OutOfRange):
+        reason = first.reason
+        detail = f"The article page has no {', '.join(missing)} in range."
+    else:
+        reason = "missing-" + missing[0].replace("_", "-")
+        detail = f"The article page has no {', '.join(missing)}."
+    unusable = [f"{name}: {errors[name]}" for name in missing if name in errors]
+    if unusable:
+        detail += f" Given but unusable: {'; '.join(unusable)}."
     return RejectItem(
         url=item.url,
-        reason="missing-" + missing[0].replace("_", "-"),
-        detail=f"The article page has no {', '.join(missing)}.",
+        reason=reason,
+        detail=detail,
         found=json.dumps(found, default=_json_default, ensure_ascii=False),
-        # ArticleItem has no status column; take it if a subclass or later version adds one.
-        status=getattr(item, "status", None),
+        status=item.status if normalized else None,
         fetched_at=item.fetched_at,
         depth=item.depth,
         referer=item.referer,
@@ -82,7 +99,20 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        reject = reject_missing(item)
+        try:
+            reject = reject_missing(item)
+        except Exception as exc:
+            return error_reject(
+                "validation",
+                exc,
+                url=item.url,
+                status=item.status if isinstance(item, NormalizedArticle) else None,
+                fetched_at=item.fetched_at,
+                depth=item.depth,
+                referer=item.referer,
+                job_id=item.job_id,
+                spider=self.crawler.spider,
+            )
         if reject is None:
             return item
         logger.info(

@@ -35,10 +35,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id
-from crawler.extract import extract_article, related_links
+from crawler.errors import response_error_reject
+from crawler.extract import extract_article, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
 from crawler.render import needs_js_detail
-from crawler.urls import PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
+from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -125,9 +126,14 @@ class SputnikSpider(scrapy.Spider):
         spider.origin = config.site_origin
         spider.more_pages = config.listing_more_pages
         for url in spider.seed_urls:
-            if spider.to_public(url) is None:
+            public = spider.to_public(url)
+            if public is None:
                 raise ConfigError(
                     f"spider argument seeds: {url!r} is not on sputnikglobe.com or SITE_ORIGIN"
+                )
+            if canonicalize(public)[1] == "id-too-large":
+                raise ConfigError(
+                    f"spider argument seeds: {url!r} has an article id beyond int64 ({INT64_MAX})"
                 )
         return spider
 
@@ -178,16 +184,35 @@ class SputnikSpider(scrapy.Spider):
     # -- callbacks -------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        """An article page: its row (or a reject), then requests for its related articles."""
+        """An article page: its row (or a reject), then requests for its related articles.
+
+        Each part runs on its own: an exception while extracting makes the page an
+        ``extract-error`` reject (``crawler.errors``) and its related links are still followed.
+        """
         public_url = response.meta["public_url"]
+        try:
+            item = self.article_item(response, public_url)
+        except Exception as exc:
+            item = response_error_reject("extraction", exc, response, self)
+        yield item
+        if isinstance(item, RejectItem) and item.reason in ("needs-js", "not-article"):
+            return
+        yield from self.related_requests(response, public_url)
+
+    def article_item(self, response: Response, public_url: str) -> RawArticle | RejectItem:
+        """The page's raw fields, or the reject saying why there are none to use."""
         found = extract_article(response, public_url)
         if reason := response.meta.get("needs_js"):
-            yield self.reject(response, "needs-js", needs_js_detail(reason), found)
-            return
+            return self.reject(response, "needs-js", needs_js_detail(reason), found)
+        if depth := unread_depth(response):
+            detail = (
+                f"The markup is nested {depth:,} levels deep, where the HTML parser stops:"
+                " the rest of the page is unread."
+            )
+            return self.reject(response, "too-deep", detail, found)
         if found is None:
-            yield self.reject(response, "not-article", "no article markup on the page")
-            return
-        yield RawArticle(
+            return self.reject(response, "not-article", "no article markup on the page")
+        return RawArticle(
             url=public_url,
             fields=found.fields,
             sources=found.sources,
@@ -198,8 +223,17 @@ class SputnikSpider(scrapy.Spider):
             referer=response.meta.get("public_referer"),
             job_id=self.job_id,
         )
-        links, dropped = related_links(response, public_url)
+
+    def related_requests(self, response: Response, public_url: str) -> Iterator[scrapy.Request]:
+        """Requests for the page's related articles; dropped links counted by reason. A failure
+        to read them is logged with the traceback and counted in ``sputnik/links/failed``."""
         stats = self.crawler.stats
+        try:
+            links, dropped = related_links(response, public_url)
+        except Exception:
+            stats.inc_value("sputnik/links/failed")
+            self.logger.exception("Related links of %s unreadable", public_url)
+            return
         for reason, count in dropped.items():
             stats.inc_value(f"sputnik/links_dropped/{reason}", count)
         for url in links:

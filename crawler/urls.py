@@ -7,7 +7,9 @@ or fragment; ``/amp/`` copies and the former domain ``sputniknews.com`` map onto
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 PUBLIC_ORIGIN = "https://sputnikglobe.com"
 PUBLIC_HOST = "sputnikglobe.com"
@@ -15,6 +17,9 @@ PUBLIC_HOST = "sputnikglobe.com"
 SITE_HOSTS = frozenset(
     {"sputnikglobe.com", "www.sputnikglobe.com", "sputniknews.com", "www.sputniknews.com"}
 )
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# Separators written percent-encoded (%2F, %5C): a path segment for the site as for browsers.
+ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
 ARTICLE_PATH = re.compile(r"^/\d{8}/(?:[^/?#]*-)?(\d{6,})\.html$")
 
 
@@ -31,18 +36,54 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
     ``mailto:``...), ``off-site`` (any other host), ``not-article`` (a site page that is not an
     article: tags, sections, ``/docs/``, ``/services/``...).
 
+    Two spellings of one article give one URL: backslashes read as slashes (as browsers do),
+    ``%2F``/``%5C`` as separators, dot-segments resolved (also ``%2E%2E``), percent-encoding
+    normalized (``w3lib.url.canonicalize_url``: unreserved characters decoded, others upper-case).
+
     :param href: the link as written on the page
     :param base: the public URL of the page it is on, to resolve relative links
     """
-    url = urljoin(base, href.strip())
+    url = urljoin(base, href.strip().replace("\\", "/"))
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None, "bad-scheme"
     if (parts.hostname or "") not in SITE_HOSTS:
         return None, "off-site"
-    path = parts.path
+    path = ENCODED_SEPARATOR.sub("/", parts.path)
+    path = urlsplit(canonicalize_url(PUBLIC_ORIGIN + path)).path
     if path.startswith("/amp/"):
         path = path[len("/amp") :]
     if not ARTICLE_PATH.match(path):
         return None, "not-article"
     return PUBLIC_ORIGIN + path, None
+
+
+def site_fetch_url(url: str, origin: str) -> str | None:
+    """Where a URL may be fetched from while staying on the site; ``None`` when it is off it.
+
+    A URL on one of ``SITE_HOSTS`` (http or https, any port) maps onto ``origin``, path and
+    query kept, as the spider's own requests do; a URL on ``origin``'s exact scheme, host and
+    port is kept (rebuilt from ``origin``, so user-info tricks go). Anything else is off the
+    site: another host (``169.254.169.254`` too), another port, another scheme.
+
+    :param url: an absolute URL, e.g. a redirect's target
+    :param origin: ``SITE_ORIGIN`` without its trailing slash
+    """
+    parts = urlsplit(url)
+    own = urlsplit(origin)
+    if parts.scheme not in ("http", "https"):
+        return None
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:  # a port out of range or not a number
+        return None
+    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if (parts.hostname or "") in SITE_HOSTS:
+        return origin + rest
+    if (parts.scheme, parts.hostname, port) == (
+        own.scheme,
+        own.hostname,
+        own.port or DEFAULT_PORTS[own.scheme],
+    ):
+        return f"{own.scheme}://{own.netloc}{rest}"
+    return None

@@ -36,6 +36,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.dataset import new_job_id
 from crawler.extract import extract_article, related_links
 from crawler.items import RawArticle, RejectItem
+from crawler.middlewares import OffSiteRedirect
 from crawler.render import needs_js_detail
 from crawler.urls import PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
@@ -141,6 +142,12 @@ class SputnikSpider(scrapy.Spider):
             return PUBLIC_ORIGIN + url[len(f"{parts.scheme}://{parts.netloc}") :]
         return None
 
+    def landed_url(self, response: Response) -> str | None:
+        """The canonical public URL of the page a response holds: the one finally fetched, after
+        redirects within the site; ``None`` when that is not an article URL."""
+        public = self.to_public(response.url)
+        return canonicalize(public)[0] if public else None
+
     def fetch_url(self, public_url: str) -> str:
         """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
         return self.origin + public_url[len(PUBLIC_ORIGIN) :]
@@ -177,7 +184,14 @@ class SputnikSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """An article page: its row (or a reject), then requests for its related articles."""
-        public_url = response.meta["public_url"]
+        public_url = self.landed_url(response)
+        if public_url is None:
+            yield self.reject(
+                response,
+                "redirect-not-article",
+                f"Redirected to {response.url}, which is not an article URL.",
+            )
+            return
         found = extract_article(response, public_url)
         if reason := response.meta.get("needs_js"):
             yield self.reject(response, "needs-js", needs_js_detail(reason), found)
@@ -272,6 +286,8 @@ class SputnikSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"http-{status}"
+        elif failure.check(OffSiteRedirect):
+            reason = "redirect-off-site"
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             reason = "robots-disallowed"
         elif failure.check(IgnoreRequest) and "redirections" in str(failure.value):

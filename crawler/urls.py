@@ -87,3 +87,27 @@ def site_fetch_url(url: str, origin: str) -> str | None:
     ):
         return f"{own.scheme}://{own.netloc}{rest}"
     return None
+
+
+def browser_may_request(url: str, origin: str) -> bool:
+    """Whether the browser may request ``url``: on the site (``site_fetch_url``; ``ws``/``wss``
+    as ``http``/``https``), or a URL that reaches no network (``data:``, ``blob:``, ``about:``).
+
+    :param url: what a page asks for: a subresource, a navigation, a WebSocket...
+    :param origin: ``SITE_ORIGIN`` without its trailing slash
+    """
+    scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()
+    if scheme in ("data", "blob", "about"):
+        return True
+    web = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return site_fetch_url(f"{web}:{rest}", origin) is not None
+
+
+def proxy_bypass(origin: str) -> str:
+    """Chromium's proxy bypass rules for the site's hosts and ``origin`` (exact host and port),
+    after ``<-loopback>`` so that other loopback ports are not bypassed either."""
+    own = urlsplit(origin)
+    port = own.port or DEFAULT_PORTS[own.scheme]
+    host = f"[{own.hostname}]" if ":" in (own.hostname or "") else own.hostname
+    return ",".join(["<-loopback>", *sorted(SITE_HOSTS), f"{host}:{port}"])

@@ -59,6 +59,7 @@ document.head.appendChild(ld);
 document.getElementById("app").innerHTML =
   '<div class="article"><h1 class="article__title">{HEADLINE}</h1>'
   + '<div class="article__body"><div class="article__text">Text.</div></div></div>';
+history.pushState({{}}, "", "/20240410/another-article-1117838099.html");  // not its URL
 // after load: a navigation while the page loads stops its loading (crawler/browser.py)
 addEventListener("load", () => {{ location.href = "{other}/elsewhere.html"; }});
 </script></body></html>""".encode()

@@ -143,9 +143,11 @@ class SputnikSpider(scrapy.Spider):
         return None
 
     def landed_url(self, response: Response) -> str | None:
-        """The canonical public URL of the page a response holds: the one finally fetched, after
-        redirects within the site; ``None`` when that is not an article URL."""
-        public = self.to_public(response.url)
+        """The canonical public URL of the page a response holds: the one finally requested, after
+        redirects within the site; ``None`` when that is not an article URL. The request's URL,
+        not the response's: a rendered page's URL is whatever its scripts set (``pushState``)."""
+        request = response.request
+        public = self.to_public(request.url if request is not None else response.url)
         return canonicalize(public)[0] if public else None
 
     def fetch_url(self, public_url: str) -> str:

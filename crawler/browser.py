@@ -35,6 +35,10 @@ by Chromium when that navigation starts; its ``load`` event never comes, so the 
 off the site. Preconnects reach no route and fire no request event: Chromium's proxy settings
 apply to them as to any connection, but they are not counted.
 
+A page whose own navigation (the request the crawler sent through the browser) is redirected off
+the site fails with ``OffSiteRedirect``, as redirects outside the browser do
+(``crawler.middlewares``): a ``redirect-off-site`` reject, counted in ``sputnik/redirect/off-site``.
+
 Popups a page opens are closed. Stats: ``sputnik/browser/blocked`` and
 ``sputnik/browser/blocked/<resource-type>`` (``script``, ``fetch``, ``ping``, ``document``,
 ``websocket``...) count what the routes aborted and what failed at the closed proxy.
@@ -51,8 +55,10 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.middlewares import OffSiteRedirect
 from crawler.urls import PUBLIC_ORIGIN, browser_may_request, proxy_bypass
 
 if TYPE_CHECKING:
@@ -107,6 +113,8 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         # The spider checks SITE_ORIGIN before any request; only its trailing slash goes here.
         self.origin = str(crawler.settings.get("SITE_ORIGIN") or PUBLIC_ORIGIN).rstrip("/")
         self._closed_port: socket.socket | None = None
+        # Where a page's navigation was redirected off the site, by the URL it started from.
+        self._off_site_hops: dict[str, str] = {}
 
     async def _maybe_launch_in_thread(self) -> None:
         """Connected to ``engine_started``: start nothing yet."""
@@ -116,7 +124,17 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         await self._start()
-        return await super()._download_request(request, spider)
+        try:
+            return await super()._download_request(request, spider)
+        except PlaywrightError as exc:
+            target = self._off_site_hops.pop(request.url, None)
+            if target is None and not any(f in str(exc) for f in PROXY_FAILURES):
+                raise
+            # The page itself (on the site: only it bypasses the proxy) redirected off it.
+            self.stats.inc_value("sputnik/redirect/off-site")
+            raise OffSiteRedirect(
+                f"{request.url} redirects the browser off the site, to {target or 'another host'}"
+            ) from exc
 
     async def _start(self) -> None:
         if self._started:
@@ -184,8 +202,14 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     def _request_failed(self, request: PlaywrightRequest) -> None:
         """A request no route saw (a redirect's hop) that failed at the closed proxy."""
-        if request.failure in PROXY_FAILURES:
-            self._blocked(request.resource_type, request.url)
+        if request.failure not in PROXY_FAILURES:
+            return
+        self._blocked(request.resource_type, request.url)
+        first = request
+        while first.redirected_from is not None:
+            first = first.redirected_from
+        if first is not request and request.is_navigation_request() and _in_main_frame(request):
+            self._off_site_hops[first.url] = request.url
 
     def _proxy(self) -> dict[str, str]:
         """The closed proxy: a loopback port this process holds bound and never listens on."""
@@ -219,6 +243,13 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         await super()._close()
         if self._closed_port is not None:
             self._closed_port.close()
+
+
+def _in_main_frame(request: PlaywrightRequest) -> bool:
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:  # a navigation whose frame does not exist yet (a popup's)
+        return False
 
 
 async def _close_popup(page: Page) -> None:

@@ -1,7 +1,8 @@
 """The browser stays on the site: a script-built article that asks Chromium for everything on
 another host (styles, scripts, images, an iframe, ``fetch()``, a beacon, a prefetch, a WebSocket,
-a worker's fetch, a redirect's hop, a popup, a navigation) is rendered and written, and the other
-host gets no request at all. Real Chromium; one page, so one browser start.
+a worker's fetch, a redirect's hop, a popup, a navigation) is rendered and written; a page whose
+server redirects only the browser off the site is a ``redirect-off-site`` reject; and the other
+host gets no request at all. Real Chromium; two pages, one browser start.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 CHROMIUM = "/usr/bin/chromium"
 ARTICLE = "/20240410/script-built-1117838001.html"
+LEAVES = "/20240410/leaves-in-the-browser-1117838002.html"  # redirects only the browser
 HEADLINE = "Built by a script"
 JS = {"Content-Type": "text/javascript"}
 
@@ -81,10 +83,15 @@ def test_the_browser_requests_nothing_off_the_site(chromium: None, tmp_path: Pat
         site.route(ARTICLE, Reply(200, {"Content-Type": "text/html"}, shell(other.url)))
         site.route("/moved.css", Reply(302, {"Location": other.url + "/moved.css"}))
         site.route("/worker.js", Reply(200, JS, f'fetch("{other.url}/worker")'.encode()))
+        leaving = [
+            Reply(200, {"Content-Type": "text/html"}, b'<div id="app"></div><script></script>'),
+            Reply(302, {"Location": other.url + "/left.html"}),
+        ]
+        site.route(LEAVES, lambda _: leaving.pop(0))
         crawl = run_crawl(
             None,
             tmp_path,
-            *("-a", f"seeds={PUBLIC_ORIGIN}{ARTICLE}"),
+            *("-a", f"seeds={PUBLIC_ORIGIN}{ARTICLE},{PUBLIC_ORIGIN}{LEAVES}"),
             settings={"SITE_ORIGIN": site.url, "RENDER_JS": "auto"},
             timeout=60,
         )
@@ -95,6 +102,10 @@ def test_the_browser_requests_nothing_off_the_site(chromium: None, tmp_path: Pat
     assert row["url"] == PUBLIC_ORIGIN + ARTICLE and row["headline"] == HEADLINE
     stats = crawl.stats
     assert stats["sputnik/render/rendered"] == 1
+    (reject,) = rows(crawl.rejects)
+    assert (reject["url"], reject["reason"]) == (PUBLIC_ORIGIN + LEAVES, "redirect-off-site")
+    assert other.url + "/left.html" in reject["detail"]
+    assert stats["sputnik/redirect/off-site"] == 1
     kinds = ("stylesheet", "script", "image", "fetch", "ping", "document", "websocket", "other")
     blocked = {k: stats.get(f"sputnik/browser/blocked/{k}", 0) for k in kinds}
     assert all(blocked.values()), blocked

@@ -191,7 +191,7 @@ class SputnikSpider(scrapy.Spider):
             yield self.reject(
                 response,
                 "redirect-not-article",
-                f"Redirected to {response.url}, which is not an article URL.",
+                f"Redirected to {(response.request or response).url}, not an article URL.",
             )
             return
         found = extract_article(response, public_url)

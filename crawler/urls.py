@@ -62,9 +62,10 @@ def site_fetch_url(url: str, origin: str) -> str | None:
     """Where a URL may be fetched from while staying on the site; ``None`` when it is off it.
 
     A URL on one of ``SITE_HOSTS`` (http or https, any port) maps onto ``origin``, path and
-    query kept, as the spider's own requests do; a URL on ``origin``'s exact scheme, host and
-    port is kept (rebuilt from ``origin``, so user-info tricks go). Anything else is off the
-    site: another host (``169.254.169.254`` too), another port, another scheme.
+    query kept, as the spider's own requests do (it stays on its host when ``origin`` is one of
+    them: the live site may send its apex to ``www`` and back); a URL on ``origin``'s exact
+    scheme, host and port is kept (rebuilt from ``origin``, so user-info tricks go). Anything
+    else is off the site: another host (``169.254.169.254`` too), another port, another scheme.
 
     :param url: an absolute URL, e.g. a redirect's target
     :param origin: ``SITE_ORIGIN`` without its trailing slash
@@ -79,6 +80,9 @@ def site_fetch_url(url: str, origin: str) -> str | None:
         return None
     rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     if (parts.hostname or "") in SITE_HOSTS:
+        if (own.hostname or "") in SITE_HOSTS:  # the live site: apex <-> www would loop
+            explicit = f":{parts.port}" if parts.port else ""
+            return f"{parts.scheme}://{parts.hostname}{explicit}{rest}"
         return origin + rest
     if (parts.scheme, parts.hostname, port) == (
         own.scheme,

@@ -134,6 +134,17 @@ def test_where_a_redirect_may_go(target: str, fetched: str | None) -> None:
     assert site_fetch_url(target, ORIGIN) == fetched
 
 
+def test_on_the_live_site_its_hosts_are_kept() -> None:
+    live = PUBLIC_ORIGIN
+    assert site_fetch_url("https://www.sputnikglobe.com/a?b=1", live) == (
+        "https://www.sputnikglobe.com/a?b=1"
+    )
+    assert (
+        site_fetch_url("http://x@sputniknews.com:8080/a", live) == "http://sputniknews.com:8080/a"
+    )
+    assert site_fetch_url("https://sputnikglobe.com.evil.example/a", live) is None
+
+
 def test_default_ports_count_as_the_origin() -> None:
     assert site_fetch_url("https://mirror.test:443/a", "https://mirror.test") == (
         "https://mirror.test/a"

@@ -2,7 +2,8 @@
 started only when a page needs it.
 
 ``PlaywrightHandler`` is ``scrapy_playwright``'s ``ScrapyPlaywrightDownloadHandler`` (settings
-``PLAYWRIGHT_*``, see its documentation), with two differences:
+``PLAYWRIGHT_*``, see its documentation), with three differences, the third (staying on the site)
+below:
 
 - Nothing starts with the engine: Playwright and Chromium start at the first request with
   ``meta["playwright"]``, so a crawl that renders nothing pays nothing. Other requests go to
@@ -14,6 +15,34 @@ started only when a page needs it.
 At the end of the crawl (and on Ctrl-C, when Scrapy closes the downloader) scrapy-playwright closes
 the contexts, the browser and Playwright, in that order.
 
+The browser stays on the site: it requests nothing outside the site's hosts (``crawler.urls``) and
+``SITE_ORIGIN`` (its exact scheme, host and port), whatever a page asks for. Three layers:
+
+- Every request a page makes (subresources, ``fetch()``/XHR, ``sendBeacon``, iframes, prefetches,
+  navigations, popups, workers) goes through a route that aborts it by its URL
+  (``crawler.urls.browser_may_request``) before the type filter (``abort_request``) is asked.
+  Navigations are aborted as cancelled, so the page keeps what it has rendered.
+- WebSockets, which routes do not see, are refused by ``route_web_socket``.
+- What no route sees (the hops of a redirect, preconnects, service workers' fetches) meets
+  Chromium's own proxy settings: every context's proxy is a closed loopback port (bound, never
+  listening), bypassed only for the site's hosts and ``SITE_ORIGIN``, so any other connection
+  fails inside Chromium. Service workers are blocked outright. A ``proxy`` the user sets in
+  ``PLAYWRIGHT_CONTEXTS`` replaces this layer (with a warning); the other two stay.
+
+Limits: a page that navigates off the site *while it is still loading* has its loading stopped
+by Chromium when that navigation starts; its ``load`` event never comes, so the request fails after
+``PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT`` (a ``download-error`` reject), still without any request
+off the site. Preconnects reach no route and fire no request event: Chromium's proxy settings
+apply to them as to any connection, but they are not counted.
+
+A page whose own navigation (the request the crawler sent through the browser) is redirected off
+the site fails with ``OffSiteRedirect``, as redirects outside the browser do
+(``crawler.middlewares``): a ``redirect-off-site`` reject, counted in ``sputnik/redirect/off-site``.
+
+Popups a page opens are closed. Stats: ``sputnik/browser/blocked`` and
+``sputnik/browser/blocked/<resource-type>`` (``script``, ``fetch``, ``ping``, ``document``,
+``websocket``...) count what the routes aborted and what failed at the closed proxy.
+
 ``abort_request`` is the ``PLAYWRIGHT_ABORT_REQUEST`` predicate: images, fonts and media are
 never downloaded (``ABORTED_RESOURCE_TYPES``).
 """
@@ -23,20 +52,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import TYPE_CHECKING
+import socket
+from typing import TYPE_CHECKING, Any
 
+from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.middlewares import OffSiteRedirect
+from crawler.urls import PUBLIC_ORIGIN, browser_may_request, proxy_bypass
+
 if TYPE_CHECKING:
+    from playwright.async_api import Page, Route, WebSocketRoute
     from playwright.async_api import Request as PlaywrightRequest
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from scrapy_playwright.handler import Config
+    from scrapy_playwright.handler import BrowserContextWrapper, Config
 
 logger = logging.getLogger(__name__)
 
 ABORTED_RESOURCE_TYPES = frozenset({"image", "font", "media"})
+# How Chromium reports a connection refused by the closed proxy port.
+PROXY_FAILURES = ("net::ERR_PROXY_CONNECTION_FAILED", "net::ERR_TUNNEL_CONNECTION_FAILED")
 INSTALL_HINT = (
     "install Debian's chromium package (apt-get install chromium) or set"
     ' PLAYWRIGHT_LAUNCH_OPTIONS=\'{"executable_path": "/path/to/chromium"}\''
@@ -73,6 +110,11 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._started = False
         self._unavailable: str | None = None
+        # The spider checks SITE_ORIGIN before any request; only its trailing slash goes here.
+        self.origin = str(crawler.settings.get("SITE_ORIGIN") or PUBLIC_ORIGIN).rstrip("/")
+        self._closed_port: socket.socket | None = None
+        # Where a page's navigation was redirected off the site, by the URL it started from.
+        self._off_site_hops: dict[str, str] = {}
 
     async def _maybe_launch_in_thread(self) -> None:
         """Connected to ``engine_started``: start nothing yet."""
@@ -82,7 +124,17 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         await self._start()
-        return await super()._download_request(request, spider)
+        try:
+            return await super()._download_request(request, spider)
+        except PlaywrightError as exc:
+            target = self._off_site_hops.pop(request.url, None)
+            if target is None and not any(f in str(exc) for f in PROXY_FAILURES):
+                raise
+            # The page itself (on the site: only it bypasses the proxy) redirected off it.
+            self.stats.inc_value("sputnik/redirect/off-site")
+            raise OffSiteRedirect(
+                f"{request.url} redirects the browser off the site, to {target or 'another host'}"
+            ) from exc
 
     async def _start(self) -> None:
         if self._started:
@@ -107,3 +159,99 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                     self._started = True
             if self._unavailable is not None:
                 raise BrowserUnavailable(self._unavailable)
+
+    # -- staying on the site (see the module) ---------------------------------------------------
+
+    def _blocked(self, resource_type: str, url: str) -> None:
+        self.stats.inc_value("sputnik/browser/blocked")
+        self.stats.inc_value(f"sputnik/browser/blocked/{resource_type}")
+        logger.debug("Browser request off the site blocked: %s %s", resource_type, url)
+
+    def _make_request_handler(self, *args: Any, **kwargs: Any) -> Any:
+        """scrapy-playwright's page route, behind the host check."""
+        handler = super()._make_request_handler(*args, **kwargs)
+
+        async def request_handler(route: Route, request: PlaywrightRequest) -> None:
+            if browser_may_request(request.url, self.origin):
+                await handler(route, request)
+            else:
+                await self._abort(route)
+
+        return request_handler
+
+    async def _context_route(self, route: Route) -> None:
+        """Requests of pages the handler did not open (popups) and of workers."""
+        if browser_may_request(route.request.url, self.origin):
+            await route.continue_()
+        else:
+            await self._abort(route)
+
+    async def _abort(self, route: Route) -> None:
+        request = route.request
+        self._blocked(request.resource_type, request.url)
+        # "aborted" cancels a navigation and the page keeps what it has rendered; any other
+        # error code puts Chromium's error page in its place.
+        await route.abort("aborted" if request.is_navigation_request() else "blockedbyclient")
+
+    async def _web_socket_route(self, ws: WebSocketRoute) -> None:
+        if browser_may_request(ws.url, self.origin):
+            ws.connect_to_server()
+            return
+        self._blocked("websocket", ws.url)
+        await ws.close(code=1008, reason="off the site")
+
+    def _request_failed(self, request: PlaywrightRequest) -> None:
+        """A request no route saw (a redirect's hop) that failed at the closed proxy."""
+        if request.failure not in PROXY_FAILURES:
+            return
+        self._blocked(request.resource_type, request.url)
+        first = request
+        while first.redirected_from is not None:
+            first = first.redirected_from
+        if first is not request and request.is_navigation_request() and _in_main_frame(request):
+            self._off_site_hops[first.url] = request.url
+
+    def _proxy(self) -> dict[str, str]:
+        """The closed proxy: a loopback port this process holds bound and never listens on."""
+        if self._closed_port is None:
+            self._closed_port = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._closed_port.bind(("127.0.0.1", 0))
+        port = self._closed_port.getsockname()[1]
+        return {"server": f"http://127.0.0.1:{port}", "bypass": proxy_bypass(self.origin)}
+
+    async def _create_browser_context(
+        self, name: str, context_kwargs: dict | None, spider: Spider | None = None
+    ) -> BrowserContextWrapper:
+        kwargs = {"service_workers": "block", **(context_kwargs or {})}
+        if "proxy" in kwargs:
+            logger.warning(
+                "Browser context %r has its own proxy: requests off the site that no route sees"
+                " (redirect hops, preconnects) are not stopped by the closed proxy",
+                name,
+            )
+        else:
+            kwargs["proxy"] = self._proxy()
+        wrapper = await super()._create_browser_context(name, kwargs, spider)
+        context = wrapper.context
+        await context.route("**", self._context_route)
+        await context.route_web_socket("**", self._web_socket_route)
+        context.on("requestfailed", self._request_failed)
+        context.on("page", _close_popup)
+        return wrapper
+
+    async def _close(self) -> None:
+        await super()._close()
+        if self._closed_port is not None:
+            self._closed_port.close()
+
+
+def _in_main_frame(request: PlaywrightRequest) -> bool:
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:  # a navigation whose frame does not exist yet (a popup's)
+        return False
+
+
+async def _close_popup(page: Page) -> None:
+    if await page.opener() is not None:
+        await page.close()

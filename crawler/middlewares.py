@@ -15,26 +15,43 @@ A 429 or 503 with ``Retry-After`` (seconds or an HTTP date) waits what the serve
 already in the request's own chain (A -> B -> A, as cookie and consent walls do) is not dropped by
 the duplicate filter, which has already seen A: the page would be lost without a trace. Loops are
 still bounded by ``REDIRECT_MAX_TIMES``.
+
+Both redirect middlewares here (``ChainRedirectMiddleware`` for HTTP 3xx and
+``SiteMetaRefreshMiddleware``, Scrapy's ``MetaRefreshMiddleware``, for refresh meta tags) follow
+a redirect only on the site (``crawler.urls.site_fetch_url``): to a site host, then fetched
+from ``SITE_ORIGIN`` as every request is, or to ``SITE_ORIGIN``'s own scheme, host and port.
+Any other target (another host or port, another scheme, a link-local address) is refused before
+a request is made, even for its ``robots.txt``: the request fails with ``OffSiteRedirect``, which
+the spider keeps as a ``redirect-off-site`` reject, and ``sputnik/redirect/off-site`` counts it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.response import response_status_message
 
 from crawler.config import get_config
+from crawler.urls import site_fetch_url
 
 if TYPE_CHECKING:
     from typing import Any, Self
 
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+
+class OffSiteRedirect(IgnoreRequest):
+    """A redirect to a target off the site: not followed; the message names the target."""
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -81,12 +98,55 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return min(self.backoff_max_secs, self.backoff_base_secs * 2**tries)
 
 
-class ChainRedirectMiddleware(RedirectMiddleware):
+class _OnSiteRedirects:
+    """The decision both redirect middlewares share: where a redirect may go (see the module)."""
+
+    crawler: Crawler
+    origin: str
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = super().from_crawler(crawler)  # type: ignore[misc]
+        middleware.origin = get_config(crawler).site_origin
+        return middleware
+
+    def site_url(self, request: Request, target: str) -> str:
+        """The URL to fetch for a redirect of ``request`` to ``target``, or ``OffSiteRedirect``."""
+        fetch = site_fetch_url(target, self.origin)
+        if fetch is None:
+            self.crawler.stats.inc_value("sputnik/redirect/off-site")
+            logger.warning(
+                "Not following a redirect off the site: %s -> %s",
+                request.url,
+                target,
+                extra={"spider": self.crawler.spider},
+            )
+            raise OffSiteRedirect(f"{request.url} redirects off the site, to {target}")
+        return fetch
+
+
+class ChainRedirectMiddleware(_OnSiteRedirects, RedirectMiddleware):
+    def _build_redirect_request(
+        self, source_request: Request, response: Response, *, url: str, **kwargs: Any
+    ) -> Request:
+        # Here, before Scrapy's own check that drops non-HTTP targets: they are off the site too.
+        url = self.site_url(source_request, url)
+        return super()._build_redirect_request(source_request, response, url=url, **kwargs)
+
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         result = super()._redirect(redirected, request, reason)
         if result.url in result.meta["redirect_urls"]:
             result.dont_filter = True
         return result
+
+
+class SiteMetaRefreshMiddleware(_OnSiteRedirects, MetaRefreshMiddleware):
+    """Scrapy's ``MetaRefreshMiddleware``, following a refresh only on the site."""
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        # Only refreshes that are followed (not those over METAREFRESH_MAXDELAY) are checked.
+        redirected = redirected.replace(url=self.site_url(request, redirected.url))
+        return super()._redirect(redirected, request, reason)
 
 
 def retry_after_secs(value: bytes | None) -> float | None:

@@ -20,10 +20,13 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "sputnik-crawler/0.1 (+https://github.com/example/sputnik-crawler; research crawler)"
 
 # Retries: Scrapy's, with a wait that doubles and honours Retry-After (crawler.middlewares).
-# Redirects: Scrapy's, but a chain that returns to its first URL is not dropped as a duplicate.
+# Redirects: Scrapy's, followed only on the site; a chain that returns to its first URL is not
+# dropped as a duplicate.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.SiteMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ChainRedirectMiddleware": 600,
     # After retries, redirects and decompression: it sees the page the spider would get.
@@ -105,4 +108,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4  # pages open at once
 
+# Consoles that run code sent to them over loopback: off; turn one on for a debugging session
+# only (-s REMOTE_CONTROL_ENABLED=True, -s TELNETCONSOLE_ENABLED=True).
+REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False

@@ -7,7 +7,9 @@ or fragment; ``/amp/`` copies and the former domain ``sputniknews.com`` map onto
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 PUBLIC_ORIGIN = "https://sputnikglobe.com"
 PUBLIC_HOST = "sputnikglobe.com"
@@ -15,6 +17,9 @@ PUBLIC_HOST = "sputnikglobe.com"
 SITE_HOSTS = frozenset(
     {"sputnikglobe.com", "www.sputnikglobe.com", "sputniknews.com", "www.sputniknews.com"}
 )
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# Separators written percent-encoded (%2F, %5C): a path segment for the site as for browsers.
+ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
 ARTICLE_PATH = re.compile(r"^/\d{8}/(?:[^/?#]*-)?(\d{6,})\.html$")
 # Article ids are int64 (the article_id column, the state's SQLite integers): a bigger number
 # at the end of a path is no article of the site.
@@ -45,16 +50,21 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
     article: tags, sections, ``/docs/``, ``/services/``...), ``id-too-large`` (an article path
     whose id is beyond int64).
 
+    Two spellings of one article give one URL: backslashes read as slashes (as browsers do),
+    ``%2F``/``%5C`` as separators, dot-segments resolved (also ``%2E%2E``), percent-encoding
+    normalized (``w3lib.url.canonicalize_url``: unreserved characters decoded, others upper-case).
+
     :param href: the link as written on the page
     :param base: the public URL of the page it is on, to resolve relative links
     """
-    url = urljoin(base, href.strip())
+    url = urljoin(base, href.strip().replace("\\", "/"))
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None, "bad-scheme"
     if (parts.hostname or "") not in SITE_HOSTS:
         return None, "off-site"
-    path = parts.path
+    path = ENCODED_SEPARATOR.sub("/", parts.path)
+    path = urlsplit(canonicalize_url(PUBLIC_ORIGIN + path)).path
     if path.startswith("/amp/"):
         path = path[len("/amp") :]
     match = ARTICLE_PATH.match(path)
@@ -63,3 +73,62 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
     if bounded_id(match.group(1)) is None:
         return None, "id-too-large"
     return PUBLIC_ORIGIN + path, None
+
+
+def site_fetch_url(url: str, origin: str) -> str | None:
+    """Where a URL may be fetched from while staying on the site; ``None`` when it is off it.
+
+    A URL on one of ``SITE_HOSTS`` (http or https, any port) maps onto ``origin``, path and
+    query kept, as the spider's own requests do (it stays on its host when ``origin`` is one of
+    them: the live site may send its apex to ``www`` and back); a URL on ``origin``'s exact
+    scheme, host and port is kept (rebuilt from ``origin``, so user-info tricks go). Anything
+    else is off the site: another host (``169.254.169.254`` too), another port, another scheme.
+
+    :param url: an absolute URL, e.g. a redirect's target
+    :param origin: ``SITE_ORIGIN`` without its trailing slash
+    """
+    parts = urlsplit(url)
+    own = urlsplit(origin)
+    if parts.scheme not in ("http", "https"):
+        return None
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:  # a port out of range or not a number
+        return None
+    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if (parts.hostname or "") in SITE_HOSTS:
+        if (own.hostname or "") in SITE_HOSTS:  # the live site: apex <-> www would loop
+            explicit = f":{parts.port}" if parts.port else ""
+            return f"{parts.scheme}://{parts.hostname}{explicit}{rest}"
+        return origin + rest
+    if (parts.scheme, parts.hostname, port) == (
+        own.scheme,
+        own.hostname,
+        own.port or DEFAULT_PORTS[own.scheme],
+    ):
+        return f"{own.scheme}://{own.netloc}{rest}"
+    return None
+
+
+def browser_may_request(url: str, origin: str) -> bool:
+    """Whether the browser may request ``url``: on the site (``site_fetch_url``; ``ws``/``wss``
+    as ``http``/``https``), or a URL that reaches no network (``data:``, ``blob:``, ``about:``).
+
+    :param url: what a page asks for: a subresource, a navigation, a WebSocket...
+    :param origin: ``SITE_ORIGIN`` without its trailing slash
+    """
+    scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()
+    if scheme in ("data", "blob", "about"):
+        return True
+    web = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return site_fetch_url(f"{web}:{rest}", origin) is not None
+
+
+def proxy_bypass(origin: str) -> str:
+    """Chromium's proxy bypass rules for the site's hosts and ``origin`` (exact host and port),
+    after ``<-loopback>`` so that other loopback ports are not bypassed either."""
+    own = urlsplit(origin)
+    port = own.port or DEFAULT_PORTS[own.scheme]
+    host = f"[{own.hostname}]" if ":" in (own.hostname or "") else own.hostname
+    return ",".join(["<-loopback>", *sorted(SITE_HOSTS), f"{host}:{port}"])

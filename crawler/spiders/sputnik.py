@@ -38,6 +38,7 @@ from crawler.dataset import new_job_id
 from crawler.errors import response_error_reject
 from crawler.extract import extract_article, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
+from crawler.middlewares import OffSiteRedirect
 from crawler.render import needs_js_detail
 from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
@@ -149,6 +150,14 @@ class SputnikSpider(scrapy.Spider):
             return PUBLIC_ORIGIN + url[len(f"{parts.scheme}://{parts.netloc}") :]
         return None
 
+    def landed_url(self, response: Response) -> str | None:
+        """The canonical public URL of the page a response holds: the one finally requested, after
+        redirects within the site; ``None`` when that is not an article URL. The request's URL,
+        not the response's: a rendered page's URL is whatever its scripts set (``pushState``)."""
+        request = response.request
+        public = self.to_public(request.url if request is not None else response.url)
+        return canonicalize(public)[0] if public else None
+
     def fetch_url(self, public_url: str) -> str:
         """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
         return self.origin + public_url[len(PUBLIC_ORIGIN) :]
@@ -189,7 +198,14 @@ class SputnikSpider(scrapy.Spider):
         Each part runs on its own: an exception while extracting makes the page an
         ``extract-error`` reject (``crawler.errors``) and its related links are still followed.
         """
-        public_url = response.meta["public_url"]
+        public_url = self.landed_url(response)
+        if public_url is None:
+            yield self.reject(
+                response,
+                "redirect-not-article",
+                f"Redirected to {(response.request or response).url}, not an article URL.",
+            )
+            return
         try:
             item = self.article_item(response, public_url)
         except Exception as exc:
@@ -308,6 +324,8 @@ class SputnikSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"http-{status}"
+        elif failure.check(OffSiteRedirect):
+            reason = "redirect-off-site"
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():
             reason = "robots-disallowed"
         elif failure.check(IgnoreRequest) and "redirections" in str(failure.value):

@@ -58,8 +58,9 @@ from typing import TYPE_CHECKING, Any
 from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.config import get_config
 from crawler.middlewares import OffSiteRedirect
-from crawler.urls import PUBLIC_ORIGIN, browser_may_request, proxy_bypass
+from crawler.urls import browser_may_request, proxy_bypass
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route, WebSocketRoute
@@ -110,8 +111,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._started = False
         self._unavailable: str | None = None
-        # The spider checks SITE_ORIGIN before any request; only its trailing slash goes here.
-        self.origin = str(crawler.settings.get("SITE_ORIGIN") or PUBLIC_ORIGIN).rstrip("/")
+        self.origin = get_config(crawler).site_origin
         self._closed_port: socket.socket | None = None
         # Where a page's navigation was redirected off the site, by the URL it started from.
         self._off_site_hops: dict[str, str] = {}

@@ -13,7 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 from scrapy.utils.test import get_crawler
 
-from crawler.spiders.sputnik import SputnikSpider
+from crawler.spiders.sputnik import SputnikSpider, read_sitemap
 from crawler.urls import PUBLIC_ORIGIN
 from tests.crawl import run_crawl
 from tests.hostile import HostileServer, Reply
@@ -52,7 +52,8 @@ def test_sitemaps_gzipped_or_not_with_or_without_namespace(tmp_path: Path) -> No
         for n in articles:
             site.route(article_path(n), html_reply(article_page(f"Sitemap article {n}")))
         # a gzipped index of a gzipped url set and a plain one without namespace
-        index = sitemap_index([public("/sitemap-a.xml.gz"), public("/sitemap-b.xml")])
+        children = [public("/sitemap-a.xml.gz"), public("/sitemap-b.xml")]
+        index = sitemap_index([*children, "https://example.org/elsewhere.xml.gz"])
         site.route("/sitemap_index.xml.gz", gzip_file_reply(gzip.compress(index)))
         a = urlset([articles[1], articles[2], articles[3]])
         site.route("/sitemap-a.xml.gz", gzip_file_reply(gzip.compress(a)))
@@ -90,6 +91,42 @@ def test_sitemaps_gzipped_or_not_with_or_without_namespace(tmp_path: Path) -> No
     assert "DOWNLOAD_MAXSIZE" in rejects[public("/bomb.xml.gz")]["detail"]
     assert crawl.stats["sputnik/seeds/sitemap-index"] == 2
     assert crawl.stats["sputnik/seeds/sitemap"] == 4  # a, b, c and what broken.xml had
+    assert crawl.stats["sputnik/links_dropped/off-site"] == 1  # the child on another host
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "urls", "problem"),
+    [
+        (sitemap_index(["https://sputnikglobe.com/s.xml"]), "sitemap-index", 1, None),
+        (urlset(["https://sputnikglobe.com/a", "https://sputnikglobe.com/b"]), "sitemap", 2, None),
+        (
+            b'<sm:urlset xmlns:sm="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<sm:url><sm:loc>https://sputnikglobe.com/a</sm:loc></sm:url></sm:urlset>",
+            "sitemap",
+            1,
+            None,
+        ),
+        (
+            b"<urlset><url><loc> </loc></url><url><lastmod>x</lastmod></url></urlset>",
+            "sitemap",
+            0,
+            None,
+        ),
+        (b"", "sitemap", 0, "not XML: XMLSyntaxError"),
+        (b"\x00\x01", "sitemap", 0, "not XML: StopIteration"),
+        (b"<html><body>a page</body></html>", "sitemap", 0, "root element <html>"),
+        (b"<urlset><url><loc>https://sputnikglobe.com/a</loc></url><", "sitemap", 1, "after 1"),
+    ],
+)
+def test_read_sitemap(body: bytes, kind: str, urls: int, problem: str | None) -> None:
+    listing = read_sitemap(body)
+    assert (listing.kind, len(listing.urls)) == (kind, urls)
+    if problem is None:
+        assert listing.problem is None
+    else:
+        assert listing.problem is not None
+        assert listing.problem[0] == "broken-sitemap"
+        assert problem in listing.problem[1]
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.settings import BaseSettings
     from twisted.python.failure import Failure
 
     from crawler.extract import Extracted
@@ -260,6 +261,8 @@ class SputnikSpider(scrapy.Spider):
                 public = self.to_public(url)
                 if public:
                     yield self.listing_request(public, depth_reset=True)
+                else:  # a child sitemap on another host is never fetched
+                    self.crawler.stats.inc_value("sputnik/links_dropped/off-site")
             elif reason:
                 self.crawler.stats.inc_value(f"sputnik/links_dropped/{reason}")
         if kind == "html":
@@ -421,7 +424,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def too_large_detail(failure: Failure, settings: Any) -> str | None:
+def too_large_detail(failure: Failure, settings: BaseSettings) -> str | None:
     """Why a response was refused for its size, or ``None``: in Scrapy 2.19 the download
     handler cancels a body past ``DOWNLOAD_MAXSIZE`` (``DownloadCancelledError``: its only
     cause there; no message when the body was already streaming), and

@@ -23,7 +23,7 @@ import pyarrow.dataset as ds
 from scrapy.settings import Settings
 
 from crawler.urls import PUBLIC_ORIGIN
-from tests.crawl import FAST
+from tests.crawl import FAST, run_crawl
 from tests.hostile import HostileServer, Reply
 from tests.hostile_payloads import (
     MIB,
@@ -134,3 +134,28 @@ def test_bombs_and_huge_pages_are_too_large_rejects_in_bounded_memory(tmp_path: 
     # robots.txt too large: Scrapy's RobotsTxtMiddleware crawls as if there were none.
     assert stats["robotstxt/request_count"] == 1
     assert not stats.get("robotstxt/response_count")
+
+
+def test_a_page_a_script_makes_huge_is_too_large_once_rendered(tmp_path: Path) -> None:
+    """``DOWNLOAD_MAXSIZE`` holds for a rendered page too (the browser is no download handler
+    Scrapy limits): a small shell whose script writes 8 MB of text is a ``too-large`` reject."""
+    shell = (
+        b"<html><head><title>Loading</title></head><body><div id='app'></div><script>"
+        b"document.getElementById('app').textContent = 'x'.repeat(8 * 1024 * 1024);"
+        b"</script></body></html>"
+    )
+    path = "/20240410/script-built-giant-1117838106.html"
+    with HostileServer() as site:
+        site.route(path, html_reply(shell))
+        crawl = run_crawl(
+            None,
+            tmp_path,
+            *("-a", f"seeds={PUBLIC_ORIGIN}{path}"),
+            settings={"SITE_ORIGIN": site.url, "RENDER_JS": "auto", "RENDER_TIMEOUT_SECS": "1"},
+            timeout=120,
+        )
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    assert crawl.stats["sputnik/render/requested/shell"] == 1
+    rejects = rows(crawl.rejects)
+    assert [(r["url"], r["reason"]) for r in rejects] == [(PUBLIC_ORIGIN + path, "too-large")]
+    assert "rendered" in rejects[0]["detail"] and "DOWNLOAD_MAXSIZE" in rejects[0]["detail"]

@@ -47,7 +47,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.dataset import new_job_id
 from crawler.extract import extract_article, related_links
 from crawler.items import RawArticle, RejectItem
-from crawler.render import needs_js_detail
+from crawler.render import RenderedTooLarge, needs_js_detail
 from crawler.urls import PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
 if TYPE_CHECKING:
@@ -429,7 +429,8 @@ def too_large_detail(failure: Failure, settings: BaseSettings) -> str | None:
     handler cancels a body past ``DOWNLOAD_MAXSIZE`` (``DownloadCancelledError``: its only
     cause there; no message when the body was already streaming), and
     ``HttpCompressionMiddleware`` refuses one that unzips to more (``IgnoreRequest`` from
-    ``_DecompressionMaxSizeExceeded``)."""
+    ``_DecompressionMaxSizeExceeded``); ``crawler.render`` refuses a rendered page past it
+    (``RenderedTooLarge``)."""
     exc = failure.value
     max_size = failure.request.meta.get(  # type: ignore[attr-defined]
         "download_maxsize", settings.getint("DOWNLOAD_MAXSIZE")
@@ -439,6 +440,8 @@ def too_large_detail(failure: Failure, settings: BaseSettings) -> str | None:
         return f"more than DOWNLOAD_MAXSIZE ({max_size} bytes), download stopped{said}"
     if isinstance(exc, IgnoreRequest) and isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):
         return f"more than DOWNLOAD_MAXSIZE ({max_size} bytes) once unzipped: {exc}"
+    if isinstance(exc, RenderedTooLarge):
+        return str(exc)
     return None
 
 

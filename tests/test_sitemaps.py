@@ -87,7 +87,7 @@ def test_sitemaps_gzipped_or_not_with_or_without_namespace(tmp_path: Path) -> No
         public("/bomb.xml.gz"): "too-large",
         public("/junk.xml.gz"): "broken-sitemap",
     }
-    assert "after 1 entries" in rejects[public("/broken.xml")]["detail"]
+    assert "broken XML, 1 URLs read" in rejects[public("/broken.xml")]["detail"]
     assert "DOWNLOAD_MAXSIZE" in rejects[public("/bomb.xml.gz")]["detail"]
     assert crawl.stats["sputnik/seeds/sitemap-index"] == 2
     assert crawl.stats["sputnik/seeds/sitemap"] == 4  # a, b, c and what broken.xml had
@@ -115,7 +115,7 @@ def test_sitemaps_gzipped_or_not_with_or_without_namespace(tmp_path: Path) -> No
         (b"", "sitemap", 0, "not XML: XMLSyntaxError"),
         (b"\x00\x01", "sitemap", 0, "not XML: StopIteration"),
         (b"<html><body>a page</body></html>", "sitemap", 0, "root element <html>"),
-        (b"<urlset><url><loc>https://sputnikglobe.com/a</loc></url><", "sitemap", 1, "after 1"),
+        (b"<urlset><url><loc>https://sputnikglobe.com/a</loc></url><", "sitemap", 1, "1 URLs read"),
     ],
 )
 def test_read_sitemap(body: bytes, kind: str, urls: int, problem: str | None) -> None:

@@ -417,7 +417,7 @@ def read_sitemap(body: bytes) -> Listing:
         error = f"{errors[0].message} (line {errors[0].line})" if errors else None
     if error is None:
         return Listing(kind, urls)
-    return Listing(kind, urls, ("broken-sitemap", f"broken XML after {len(urls)} entries: {error}"))
+    return Listing(kind, urls, ("broken-sitemap", f"broken XML, {len(urls)} URLs read: {error}"))
 
 
 def _describe(exc: BaseException) -> str:

@@ -78,6 +78,10 @@ class Config:
     """``SITE_ORIGIN`` without a trailing slash."""
     dataset_uri: str
     rejects_uri: str
+    download_maxsize: int
+    """Scrapy's ``DOWNLOAD_MAXSIZE`` (bytes, 0: none): also bounds unzipped sitemaps and
+    rendered pages."""
+    download_warnsize: int
     dataset_flush_rows: int
     dataset_state_enabled: bool
     dataset_state_path: str
@@ -95,8 +99,7 @@ class Config:
     def from_settings(cls, settings: BaseSettings) -> Config:
         """Read and check every setting; :raises ConfigError: naming the first bad one."""
         read = _Reader(settings)
-        for name, minimum in SCRAPY_COUNTS:
-            read.count(name, minimum)
+        counts = {name: read.count(name, minimum) for name, minimum in SCRAPY_COUNTS}
         for name, minimum in SCRAPY_SECONDS:
             read.seconds(name, minimum)
         for name, minimum in SCRAPY_POSITIVE:
@@ -109,6 +112,8 @@ class Config:
             site_origin=read.origin("SITE_ORIGIN"),
             dataset_uri=read.uri("DATASET_URI"),
             rejects_uri=read.uri("REJECTS_URI"),
+            download_maxsize=counts["DOWNLOAD_MAXSIZE"],
+            download_warnsize=counts["DOWNLOAD_WARNSIZE"],
             dataset_flush_rows=read.count("DATASET_FLUSH_ROWS", 1),
             dataset_state_enabled=read.flag("DATASET_STATE_ENABLED"),
             dataset_state_path=read.text("DATASET_STATE_PATH"),

@@ -24,10 +24,12 @@ token, or ``None``:
 ``RenderMiddleware`` (a downloader middleware) sends such a page once more, through the browser,
 before the spider sees it, as redirects are followed: the spider gets the rendered page, at the
 same depth. A rendered page is never sent again (``meta["render"]``), even when still incomplete
-(counted). Without a browser (``RENDER_JS=never``, or Chromium missing) the page reaches the
-spider with ``meta["needs_js"]`` set to the reason, and the spider records a ``needs-js`` reject;
-the log says why once, at the first such page. With ``always`` and no browser, pages are
-fetched without one and judged as with ``auto``.
+(counted). A rendered page bigger than ``DOWNLOAD_MAXSIZE`` is refused (``RenderedTooLarge``),
+as Scrapy refuses a download: the browser is no download handler Scrapy limits. Without a
+browser (``RENDER_JS=never``, or Chromium missing) the page reaches the spider with
+``meta["needs_js"]`` set to the reason, and the spider records a ``needs-js`` reject; the log
+says why once, at the first such page. With ``always`` and no browser, pages are fetched
+without one and judged as with ``auto``.
 
 Stats: ``sputnik/render/requested`` and ``sputnik/render/requested/<reason>`` (``always`` is a
 reason too), ``sputnik/render/rendered``, ``sputnik/render/incomplete/<reason>``,
@@ -40,6 +42,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy_playwright.page import PageMethod
 
@@ -163,12 +166,17 @@ async def load_more(page: Page, clicks: int, timeout_ms: float) -> int:
     return done
 
 
+class RenderedTooLarge(IgnoreRequest):
+    """A rendered page bigger than ``DOWNLOAD_MAXSIZE``: the spider's ``too-large`` reject."""
+
+
 class RenderMiddleware:
     """Sends pages that need a browser through it once (see the module)."""
 
     def __init__(self, config: Config, stats: StatsCollector) -> None:
         self.mode = config.render_js
         self.timeout_ms = config.render_timeout_secs * 1000
+        self.max_size = config.download_maxsize
         self.stats = stats
         self.unavailable: str | None = None  # why there is no browser, once known
         self.warned = False
@@ -193,6 +201,12 @@ class RenderMiddleware:
         reason = needs_browser(response, request.meta)
         if rendered:
             self.stats.inc_value("sputnik/render/rendered")
+            max_size = request.meta.get("download_maxsize", self.max_size)
+            if max_size and len(response.body) > max_size:
+                raise RenderedTooLarge(
+                    f"the rendered page is {len(response.body)} bytes, more than"
+                    f" DOWNLOAD_MAXSIZE ({max_size} bytes)"
+                )
             if reason:
                 self.stats.inc_value(f"sputnik/render/incomplete/{reason}")
             return response

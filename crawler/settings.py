@@ -42,6 +42,11 @@ RETRY_TIMES = 3  # initial response + 3 retries = 4 requests
 DEPTH_LIMIT = 3
 DEPTH_STATS_VERBOSE = True
 
+# Bigger responses are refused as too-large rejects, before or while downloading and again after
+# unzipping (gzip bombs): articles are ~120-250 KB, a month's sitemap ~1 MB.
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024  # bytes
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # bytes: a warning in the log
+
 # Cookies are not needed; without them tldextract never looks for its suffix list online.
 COOKIES_ENABLED = False
 

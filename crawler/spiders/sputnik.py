@@ -24,14 +24,25 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from lxml import etree
+from parsel import Selector
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+
+# The error gunzip and HttpCompressionMiddleware raise past DOWNLOAD_MAXSIZE (private, but the
+# one Scrapy's own SitemapSpider catches; tests/test_size_limits.py notices if it moves).
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
 
 from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id
@@ -39,7 +50,7 @@ from crawler.errors import response_error_reject
 from crawler.extract import extract_article, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
 from crawler.middlewares import OffSiteRedirect
-from crawler.render import needs_js_detail
+from crawler.render import RenderedTooLarge, needs_js_detail
 from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
 
 if TYPE_CHECKING:
@@ -50,6 +61,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
+    from crawler.config import Config
     from crawler.extract import Extracted
 
 SEED_ARTICLE = (
@@ -64,7 +76,27 @@ SOURCES = ("rss", "sitemap", "urls")
 JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 RELATIVE_DAY = re.compile(r"^today(?:-(\d{1,5}))?$")
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
-SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+# A listing's root element, looked for in its first bytes: ``sm:urlset`` and plain ``urlset`` alike.
+LISTING_ROOT = re.compile(rb"<(?:[\w.-]+:)?(rss|urlset|sitemapindex)[\s>/]")
+LISTING_HEAD_BYTES = 4096
+SITEMAP_KINDS = {"sitemapindex": "sitemap-index", "urlset": "sitemap"}
+
+
+class Listing(NamedTuple):
+    """What a listing seed lists, and, when it could not be read in full, why."""
+
+    kind: str  # rss, sitemap-index, sitemap or html
+    urls: list[str]
+    problem: tuple[str, str] | None = None  # (reject reason, detail)
+
+
+class UnreadableListing(Exception):
+    """A listing that cannot be read: a reject ``reason`` and its ``detail``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
 
 
 class SputnikSpider(scrapy.Spider):
@@ -100,7 +132,7 @@ class SputnikSpider(scrapy.Spider):
         if "rss" in sources:
             urls.append(RSS_FEED)
         if "sitemap" in sources:
-            urls.append(self.sitemap_seed())
+            urls += self.sitemap_seeds()
         if not sources and not urls:
             urls = [SEED_ARTICLE, RSS_FEED]
         if (since or until) and "sitemap" not in sources:
@@ -111,19 +143,27 @@ class SputnikSpider(scrapy.Spider):
             raise ConfigError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
         self.job_id = _job or new_job_id()
 
-    def sitemap_seed(self) -> str:
-        """The sitemap index, or with ``since``/``until`` the one sitemap of that range: the
-        site serves any ``date_start``..``date_end`` range (markup.md §3)."""
+    def sitemap_seeds(self) -> list[str]:
+        """The sitemap index, or with ``since``/``until`` the sitemaps of that range, one per
+        calendar month: the site serves any ``date_start``..``date_end`` range (markup.md §3),
+        and a month (~1 MB) stays far below ``DOWNLOAD_MAXSIZE`` where years would not."""
         if not (self.since or self.until):
-            return SITEMAP_INDEX
+            return [SITEMAP_INDEX]
         start = self.since or FIRST_DAY
         end = self.until or datetime.now(UTC).date()
-        return f"{SITEMAP_RANGE}?date_start={start:%Y%m%d}&date_end={end:%Y%m%d}"
+        seeds = []
+        while start <= end:
+            next_month = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+            last = min(end, next_month - timedelta(days=1))
+            seeds.append(f"{SITEMAP_RANGE}?date_start={start:%Y%m%d}&date_end={last:%Y%m%d}")
+            start = next_month
+        return seeds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         config = get_config(crawler)  # first: a bad setting stops the crawl before anything
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = config
         spider.origin = config.site_origin
         spider.more_pages = config.listing_more_pages
         for url in spider.seed_urls:
@@ -256,10 +296,15 @@ class SputnikSpider(scrapy.Spider):
             yield self.article_request(url, referer=public_url)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
-        """A seed that lists articles: RSS, a sitemap (index), or an HTML listing."""
-        kind, urls = self.listed_urls(response)
+        """A seed that lists articles: RSS, a sitemap (index), or an HTML listing. One that
+        cannot be read (in full) is a reject; the URLs read before the break are followed."""
+        kind, urls, problem = self.listed_urls(response)
+        if problem:
+            self.logger.warning("Seed %s: %s", response.meta["public_url"], problem[1])
+            yield self.reject(response, *problem)
         more = "-more" if response.meta.get("listing_page", 1) > 1 else ""
-        self.crawler.stats.inc_value(f"sputnik/seeds/{kind}{more}")
+        if urls or not problem:
+            self.crawler.stats.inc_value(f"sputnik/seeds/{kind}{more}")
         for url in urls:
             article, reason = canonicalize(url, response.meta["public_url"])
             if article:
@@ -269,6 +314,8 @@ class SputnikSpider(scrapy.Spider):
                 public = self.to_public(url)
                 if public:
                     yield self.listing_request(public, depth_reset=True)
+                else:  # a child sitemap on another host is never fetched
+                    self.crawler.stats.inc_value("sputnik/links_dropped/off-site")
             elif reason:
                 self.crawler.stats.inc_value(f"sputnik/links_dropped/{reason}")
         if kind == "html":
@@ -293,19 +340,55 @@ class SputnikSpider(scrapy.Spider):
                 public, listing_more=left - 1, listing_page=page, depth_reset=True
             )
 
-    def listed_urls(self, response: Response) -> tuple[str, list[str]]:
-        head = response.body[:1000].lstrip()
-        if b"<rss" in head:
-            return "rss", response.xpath("//item/link/text()").getall()
-        if b"<sitemapindex" in head:
-            return "sitemap-index", response.xpath(
-                "//sm:sitemap/sm:loc/text()", namespaces=SITEMAP_NS
-            ).getall()
-        if b"<urlset" in head:
-            return "sitemap", response.xpath(
-                "//sm:url/sm:loc/text()", namespaces=SITEMAP_NS
-            ).getall()
-        return "html", response.css("a::attr(href)").getall()
+    def listed_urls(self, response: Response) -> Listing:
+        """The links of a listing: an RSS feed's items, a sitemap's or sitemap index's
+        ``loc``s (gzipped or not, with or without the sitemaps.org namespace), or an HTML
+        page's links."""
+        body = response.body
+        gzipped = gzip_magic_number(response)
+        if gzipped:  # a .xml.gz file (Content-Encoding is undone before the spider)
+            try:
+                body = self.gunzip_listing(response)
+            except UnreadableListing as exc:
+                return Listing("sitemap", [], (exc.reason, exc.detail))
+        match = LISTING_ROOT.search(body[:LISTING_HEAD_BYTES])
+        root = match[1] if match else None
+        if root == b"rss":
+            text = isinstance(response, TextResponse) and not gzipped
+            selector = response.selector if text else Selector(body=body, type="xml")
+            return Listing("rss", selector.xpath("//item/link/text()").getall())
+        if root or gzipped:  # only sitemaps come gzipped
+            return read_sitemap(body)
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type", b"unknown type").decode(errors="replace")
+            detail = f"{len(body)} bytes of {kind}: neither a feed, a sitemap nor a page"
+            return Listing("html", [], ("not-listing", detail))
+        return Listing("html", response.css("a::attr(href)").getall())
+
+    def gunzip_listing(self, response: Response) -> bytes:
+        """A gzipped sitemap, unzipped up to ``DOWNLOAD_MAXSIZE``, as ``SitemapSpider`` does."""
+        max_size = response.meta.get("download_maxsize", self.config.download_maxsize)
+        warn_size = response.meta.get("download_warnsize", self.config.download_warnsize)
+        try:
+            body = gunzip(response.body, max_size=max_size)
+        except _DecompressionMaxSizeExceeded as exc:
+            raise UnreadableListing(
+                "too-large",
+                f"{len(response.body)} bytes of gzip unzip to more than DOWNLOAD_MAXSIZE"
+                f" ({max_size} bytes): {exc}",
+            ) from None
+        except (OSError, EOFError, struct.error, zlib.error) as exc:
+            raise UnreadableListing(
+                "broken-sitemap", f"cannot unzip {len(response.body)} bytes of gzip: {exc}"
+            ) from None
+        if len(response.body) < warn_size <= len(body):
+            self.logger.warning(
+                "Sitemap %s is %d bytes unzipped, more than DOWNLOAD_WARNSIZE (%d bytes)",
+                response.meta["public_url"],
+                len(body),
+                warn_size,
+            )
+        return body
 
     def wanted_sitemap(self, url: str) -> bool:
         """A child sitemap overlapping ``since``..``until`` (all of them without a range)."""
@@ -321,7 +404,9 @@ class SputnikSpider(scrapy.Spider):
         """A request that produced no page: kept as a reject with the reason."""
         request = failure.request  # type: ignore[attr-defined]
         status = None
-        if failure.check(HttpError):
+        if too_large := too_large_detail(failure, self.config):
+            reason = "too-large"
+        elif failure.check(HttpError):
             status = failure.value.response.status
             reason = f"http-{status}"
         elif failure.check(OffSiteRedirect):
@@ -340,7 +425,7 @@ class SputnikSpider(scrapy.Spider):
         yield RejectItem(
             url=request.meta.get("public_url", request.url),
             reason=reason,
-            detail=f"{failure.type.__name__}: {failure.value}",
+            detail=too_large or f"{failure.type.__name__}: {failure.value}",
             status=status,
             fetched_at=datetime.now(UTC),
             depth=request.meta.get("depth", 0),
@@ -362,6 +447,56 @@ class SputnikSpider(scrapy.Spider):
             referer=response.meta.get("public_referer"),
             job_id=self.job_id,
         )
+
+
+def read_sitemap(body: bytes) -> Listing:
+    """The ``loc``s of a sitemap or sitemap index, read by Scrapy's ``Sitemap`` (any namespace
+    or none, entities never resolved). Broken XML gives the ``loc``s read before the break,
+    and a ``broken-sitemap`` problem."""
+    try:
+        sitemap = Sitemap(body)
+    except (etree.LxmlError, StopIteration) as exc:  # StopIteration: not one element
+        return Listing("sitemap", [], ("broken-sitemap", f"not XML: {_describe(exc)}"))
+    kind = SITEMAP_KINDS.get(sitemap.type)
+    if kind is None:
+        detail = f"root element <{sitemap.type}>, not <urlset> or <sitemapindex>"
+        return Listing("sitemap", [], ("broken-sitemap", detail))
+    urls: list[str] = []
+    try:
+        urls.extend(loc for entry in sitemap if (loc := entry["loc"]))
+    except etree.LxmlError as exc:
+        error = _describe(exc)
+    else:  # lxml recovers from most breaks, and logs them
+        errors = sitemap.xmliter.error_log.filter_from_errors()
+        error = f"{errors[0].message} (line {errors[0].line})" if errors else None
+    if error is None:
+        return Listing(kind, urls)
+    return Listing(kind, urls, ("broken-sitemap", f"broken XML, {len(urls)} URLs read: {error}"))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def too_large_detail(failure: Failure, config: Config) -> str | None:
+    """Why a response was refused for its size, or ``None``: in Scrapy 2.19 the download
+    handler cancels a body past ``DOWNLOAD_MAXSIZE`` (``DownloadCancelledError``: its only
+    cause there; no message when the body was already streaming), and
+    ``HttpCompressionMiddleware`` refuses one that unzips to more (``IgnoreRequest`` from
+    ``_DecompressionMaxSizeExceeded``); ``crawler.render`` refuses a rendered page past it
+    (``RenderedTooLarge``)."""
+    exc = failure.value
+    max_size = failure.request.meta.get(  # type: ignore[attr-defined]
+        "download_maxsize", config.download_maxsize
+    )
+    if isinstance(exc, DownloadCancelledError):
+        said = f": {exc}" if str(exc) else ""
+        return f"more than DOWNLOAD_MAXSIZE ({max_size} bytes), download stopped{said}"
+    if isinstance(exc, IgnoreRequest) and isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):
+        return f"more than DOWNLOAD_MAXSIZE ({max_size} bytes) once unzipped: {exc}"
+    if isinstance(exc, RenderedTooLarge):
+        return str(exc)
+    return None
 
 
 def _parse_date(name: str, value: str | None) -> date | None:

@@ -143,7 +143,7 @@ def run(size: int) -> dict[str, float]:
         )
         files = (Path(tmp) / "full" / "articles").rglob("*.parquet")
         parquet = sum(p.stat().st_size for p in files)
-        written = full.get("sputnik/articles_written", 0)
+        written = full.get("sputnik/writer/articles-written", 0)
         return {
             "articles": size,
             "full_pages": full["response_received_count"],

@@ -140,7 +140,7 @@ def main() -> None:
         f"{args.articles} articles, {args.pages} pages open at once: {count} pages rendered"
         f" ({rendered.get('sputnik/render/requested/shell', 0)} shells,"
         f" {rendered.get('sputnik/render/requested/related', 0)} related blocks),"
-        f" {rendered.get('sputnik/articles_written', 0)} articles written"
+        f" {rendered.get('sputnik/writer/articles-written', 0)} articles written"
     )
     print(
         f"rendered: {count / elapsed:.1f} pages/s ({elapsed:.0f} s);"

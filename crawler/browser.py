@@ -154,7 +154,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                         " rejects.",
                         self._unavailable,
                     )
-                    self.stats.set_value("sputnik/render/browser_unavailable", 1)
+                    self.stats.set_value("sputnik/render/browser-unavailable", 1)
                 else:
                     self._started = True
             if self._unavailable is not None:

@@ -49,7 +49,7 @@ class ProgressLogStats(LogStats):
             {
                 "pages": self.pages,
                 "rate": self.prate,
-                "articles": stats.get_value("sputnik/articles_written", 0),
+                "articles": stats.get_value("sputnik/writer/articles-written", 0),
                 "rejects": stats.get_value("sputnik/rejects", 0),
                 "queued": len(scheduler) if scheduler is not None else 0,  # type: ignore[arg-type]
             },
@@ -95,19 +95,18 @@ def summary(stats: dict, reason: str) -> str:
         [
             f"Crawl finished ({reason}).",
             f"  pages fetched:     {stats.get('response_received_count', 0)}",
-            f"  articles written:  {stats.get('sputnik/articles_written', 0)}"
-            f" (new versions {stats.get('sputnik/articles_changed', 0)})",
-            f"  already stored:    {stats.get('sputnik/skipped/stored', 0)} not fetched,"
-            f" {stats.get('sputnik/skipped/unchanged', 0)} fetched but unchanged",
+            f"  articles written:  {stats.get('sputnik/writer/articles-written', 0)}"
+            f" (new versions {stats.get('sputnik/writer/articles-changed', 0)})",
+            f"  already stored:    {stats.get('sputnik/state/skipped-stored', 0)} not fetched,"
+            f" {stats.get('sputnik/writer/skipped-unchanged', 0)} fetched but unchanged",
             f"  rejects:           {stats.get('sputnik/rejects', 0)}"
             f" ({by_prefix('sputnik/rejects/')})",
-            f"  links dropped:     {by_prefix('sputnik/links_dropped/')}",
+            f"  links dropped:     {by_prefix('sputnik/links/dropped/')}",
             f"  rendered:          {stats.get('sputnik/render/rendered', 0)} pages in the browser"
             f" ({by_prefix('sputnik/render/requested/')}),"
             f" {stats.get('sputnik/render/needs-js', 0)} needed one and had none",
-            f"  requests failed:   {by_prefix('sputnik/failed/')}",
             f"  retries:           {stats.get('retry/count', 0)}",
             f"  errors logged:     {errors}",
-            f"  files written:     {stats.get('sputnik/files_written', 0)}",
+            f"  files written:     {stats.get('sputnik/writer/files-written', 0)}",
         ]
     )

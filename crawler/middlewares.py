@@ -73,10 +73,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait is None:
             wait = self.backoff_secs(request)
         elif wait > self.retry_after_max_secs:
-            self.crawler.stats.inc_value("retry/retry_after_too_long")
+            self.crawler.stats.inc_value("sputnik/retry/retry-after-too-long")
             return response
         else:
-            self.crawler.stats.inc_value("retry/retry_after_honoured")
+            self.crawler.stats.inc_value("sputnik/retry/retry-after-honoured")
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response

@@ -28,10 +28,10 @@ Settings:
   lock before it fails (its rows stay buffered for the next flush).
 
 ``SkipStoredMiddleware``, a spider middleware, drops requests for stored articles before they are
-scheduled (stat ``sputnik/skipped/stored``), unless the spider has ``refresh`` set. Under
+scheduled (stat ``sputnik/state/skipped-stored``), unless the spider has ``refresh`` set. Under
 ``refresh`` the writer still compares: an unchanged article is not written again
-(``sputnik/skipped/unchanged``), a changed one is written as a new row
-(``sputnik/articles_changed``).
+(``sputnik/writer/skipped-unchanged``), a changed one is written as a new row
+(``sputnik/writer/articles-changed``).
 """
 
 from __future__ import annotations
@@ -354,10 +354,10 @@ class SkipStoredMiddleware:
     """Drop requests for articles the dataset already holds, before they are scheduled.
 
     An article request is one whose URL path is an article's (``crawler.urls.article_id``).
-    Each one dropped is counted in ``sputnik/skipped/stored``. Off when the spider's ``refresh``
-    attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A lookup
-    that fails makes that article an ``extract-error`` reject (``crawler.errors``); the page's
-    other links go on.
+    Each one dropped is counted in ``sputnik/state/skipped-stored``. Off when the spider's
+    ``refresh`` attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A
+    lookup that fails makes that article an ``extract-error`` reject (``crawler.errors``); the
+    page's other links go on.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -411,7 +411,7 @@ class SkipStoredMiddleware:
             )
         if not stored:
             return result
-        self.crawler.stats.inc_value("sputnik/skipped/stored")
+        self.crawler.stats.inc_value("sputnik/state/skipped-stored")
         logger.debug("Skipped %s: stored", result.url, extra={"spider": self.crawler.spider})
         return None
 

@@ -45,7 +45,7 @@ def bounded_id(digits: str) -> int | None:
 def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None, str | None]:
     """``(canonical article URL, None)``, or ``(None, reason)`` for a link not to follow.
 
-    Reasons, as counted in ``sputnik/links_dropped/<reason>``: ``bad-scheme`` (``javascript:``,
+    Reasons, as counted in ``sputnik/links/dropped/<reason>``: ``bad-scheme`` (``javascript:``,
     ``mailto:``...), ``off-site`` (any other host), ``not-article`` (a site page that is not an
     article: tags, sections, ``/docs/``, ``/services/``...), ``id-too-large`` (an article path
     whose id is beyond int64).

@@ -113,8 +113,8 @@ def test_state_stays_consistent_through_compaction(tmp_path):
     assert state.count() == DAYS * PER_DAY
     later = make_writer(tmp_path, job_id="four")
     asyncio.run(feed(later, [article(5), article(6, 3), article(DAYS * PER_DAY)]))
-    assert stats(later)["sputnik/skipped/unchanged"] == 1
-    assert stats(later)["sputnik/articles_written"] == 2
+    assert stats(later)["sputnik/writer/skipped-unchanged"] == 1
+    assert stats(later)["sputnik/writer/articles-written"] == 2
 
 
 def state_location_for(root: Path) -> Any:
@@ -186,7 +186,9 @@ def test_compaction_beside_a_running_crawl(tmp_path):
     assert result and latest_rows(root) == expected
     table = dataset.read_articles(root)
     assert table.num_rows == len(set(table["article_id"].to_pylist()))  # compacted: one each...
-    assert stats(writer)["sputnik/articles_written"] == 200  # ...and the crawl's rows all there
+    assert (
+        stats(writer)["sputnik/writer/articles-written"] == 200
+    )  # ...and the crawl's rows all there
     state, report = open_state(state_location_for(root))
     assert not report.rebuilt and state.count() == len(expected)
 

@@ -209,8 +209,10 @@ def test_a_flush_caught_by_a_swap_keeps_its_rows(tmp_path, monkeypatch, caplog):
     (swap,) = swaps
     assert f"date={today:%Y-%m-%d}" in [p.partition for p in swap.partitions]
     assert "being written during the swap" in caplog.text
-    assert "sputnik/write_errors" not in stats(live)  # the flush caught by the swap succeeded
-    assert stats(live)["sputnik/rejects_written"] == 5
+    assert "sputnik/writer/write-errors" not in stats(
+        live
+    )  # the flush caught by the swap succeeded
+    assert stats(live)["sputnik/writer/rejects-written"] == 5
     urls = Counter(r["url"] for r in rejects(root))
     assert all(urls[item.url] == 1 for item in fresh)
     assert urls[listing(0)] == 1
@@ -250,7 +252,7 @@ def test_rejects_compaction_beside_a_running_crawl(tmp_path):
         thread.join()
     swaps = sum(p.partition == f"date={now:%Y-%m-%d}" for r in reports for p in r.partitions)
     assert swaps >= 3, "today's partition was swapped while the crawl wrote into it"
-    assert stats(writer)["sputnik/rejects_written"] == len(fresh)  # nothing lost
+    assert stats(writer)["sputnik/writer/rejects-written"] == len(fresh)  # nothing lost
     compaction.compact_rejects(root, tmp_path / "articles")
     after = rejects(root)
     expected |= {item.url: ("day 0", "live") for item in fresh}

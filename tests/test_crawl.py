@@ -130,7 +130,7 @@ def test_requests_stay_on_the_mirror_and_happen_once(seed_crawl: Crawl, site: Si
     assert paths == Counter({site.stubs[i].path: 1 for i in expected})
     hosts = set(after["hosts"])
     assert hosts == {seed_crawl_host(after, before)}
-    assert seed_crawl.stats["sputnik/articles_written"] == len(rows(seed_crawl.articles))
+    assert seed_crawl.stats["sputnik/writer/articles-written"] == len(rows(seed_crawl.articles))
 
 
 def seed_crawl_host(after: dict[str, Any], before: dict[str, Any]) -> str:
@@ -149,8 +149,8 @@ def test_listing_seed_drops_other_links_by_reason(crawl_mirror: Mirror, tmp_path
     )
     assert crawl.returncode == 0, crawl.log[-2000:]
     for reason in ("not-article", "off-site", "bad-scheme"):
-        assert crawl.stats.get(f"sputnik/links_dropped/{reason}", 0) > 0, reason
-    assert crawl.stats["sputnik/seeds/html"] == 1
+        assert crawl.stats.get(f"sputnik/links/dropped/{reason}", 0) > 0, reason
+    assert crawl.stats["sputnik/seeds/read/html"] == 1
     depths = Counter(r["depth"] for r in rows(crawl.articles))
     assert set(depths) == {0, 1} and depths[0] >= 15  # the listing's 20 articles, then one hop
     assert "Crawl finished" in crawl.log
@@ -244,7 +244,7 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
         crawl.log,
     )
     assert crawl.stats["retry/count"] >= 5
-    assert crawl.stats["retry/retry_after_honoured"] >= 1
+    assert crawl.stats["sputnik/retry/retry-after-honoured"] >= 1
     assert not crawl.stats.get("retry/max_reached")
 
 
@@ -263,4 +263,4 @@ def test_sitemap_seed_for_a_date_range(crawl_mirror: Mirror, site: Site, tmp_pat
     expected = reachable(site, day, 1)
     written = {r["url"] for r in rows(crawl.articles)} | {r["url"] for r in rows(crawl.rejects)}
     assert written == {site.stubs[i].url for i in expected} | set(withheld(site, expected, 1))
-    assert crawl.stats["sputnik/seeds/sitemap"] == 1
+    assert crawl.stats["sputnik/seeds/read/sitemap"] == 1

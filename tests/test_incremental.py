@@ -76,9 +76,9 @@ def test_a_second_crawl_writes_only_new_articles(tmp_path):
     second = make_writer(tmp_path, job_id="two", DATASET_FLUSH_ROWS=2)
     asyncio.run(feed(second, [article(i) for i in range(3, 8)]))
     assert [a for a, _ in rows(tmp_path / "articles")] == [3_000_000 + i for i in range(8)]
-    assert stats(second)["sputnik/articles_written"] == 3
-    assert stats(second)["sputnik/skipped/unchanged"] == 2
-    assert "sputnik/articles_changed" not in stats(second)
+    assert stats(second)["sputnik/writer/articles-written"] == 3
+    assert stats(second)["sputnik/writer/skipped-unchanged"] == 2
+    assert "sputnik/writer/articles-changed" not in stats(second)
     assert all("-two-" in p.name or "-one-" in p.name for p in visible_files(tmp_path / "articles"))
 
 
@@ -92,15 +92,15 @@ def test_a_changed_article_is_a_new_row_an_unchanged_one_is_not(tmp_path):
         (3_000_001, "1:Corrected."),
         (3_000_002, "2:Body."),
     ]
-    assert stats(refresh)["sputnik/articles_written"] == 1
-    assert stats(refresh)["sputnik/articles_changed"] == 1
-    assert stats(refresh)["sputnik/skipped/unchanged"] == 1
+    assert stats(refresh)["sputnik/writer/articles-written"] == 1
+    assert stats(refresh)["sputnik/writer/articles-changed"] == 1
+    assert stats(refresh)["sputnik/writer/skipped-unchanged"] == 1
     state = ArticleState(location(root))
     assert state.latest([3_000_001])[3_000_001][0] == "1:Corrected."
     # Back to the first text: a new version again, since it differs from the latest.
     again = make_writer(tmp_path, job_id="three")
     asyncio.run(feed(again, [article(1)]))
-    assert stats(again)["sputnik/articles_changed"] == 1
+    assert stats(again)["sputnik/writer/articles-changed"] == 1
     assert len(rows(root)) == 4
 
 
@@ -118,8 +118,8 @@ def test_two_writers_at_once_never_write_an_article_twice(tmp_path):
     asyncio.run(interleaved())
     ids = [a for a, _ in rows(tmp_path / "articles")]
     assert ids == [3_000_000 + i for i in range(20)]
-    written = sum(stats(w).get("sputnik/articles_written", 0) for w in writers)
-    unchanged = sum(stats(w).get("sputnik/skipped/unchanged", 0) for w in writers)
+    written = sum(stats(w).get("sputnik/writer/articles-written", 0) for w in writers)
+    unchanged = sum(stats(w).get("sputnik/writer/skipped-unchanged", 0) for w in writers)
     assert (written, unchanged) == (20, 40)
 
 
@@ -149,8 +149,8 @@ def test_two_crawl_processes_at_once_never_write_an_article_twice(tmp_path):
     table = dataset.read_articles(root)
     assert sorted(table["article_id"].to_pylist()) == [1_000_000 + i for i in range(300)]
     written = [json.loads((tmp_path / f"{j}.json").read_text()) for j in ("left", "right")]
-    assert sum(s.get("sputnik/articles_written", 0) for s in written) == 300
-    assert sum(s.get("sputnik/skipped/unchanged", 0) for s in written) == 300
+    assert sum(s.get("sputnik/writer/articles-written", 0) for s in written) == 300
+    assert sum(s.get("sputnik/writer/skipped-unchanged", 0) for s in written) == 300
     assert set(table["job_id"].to_pylist()) <= {"left", "right"}
 
 
@@ -173,7 +173,7 @@ def test_state_takes_in_a_file_the_writer_could_not_record(tmp_path):
     assert state.contains(3_000_002) and state.contains(3_000_001)
     later = make_writer(tmp_path, job_id="two")
     asyncio.run(feed(later, [article(2)]))
-    assert stats(later)["sputnik/skipped/unchanged"] == 1
+    assert stats(later)["sputnik/writer/skipped-unchanged"] == 1
 
 
 def test_state_is_rebuilt_when_missing_or_when_a_file_went_away(tmp_path):
@@ -235,8 +235,8 @@ def test_locked_state_fails_the_flush_and_keeps_the_rows(tmp_path):
         await writer.close_spider()
 
     asyncio.run(scenario())
-    assert stats(writer)["sputnik/write_errors"] == 1
-    assert stats(writer)["sputnik/articles_written"] == 1
+    assert stats(writer)["sputnik/writer/write-errors"] == 1
+    assert stats(writer)["sputnik/writer/articles-written"] == 1
 
 
 @pytest.mark.parametrize(
@@ -310,12 +310,12 @@ def test_middleware_drops_requests_for_stored_articles(tmp_path):
     mw, crawler = middleware(tmp_path)
     out = asyncio.run(through(mw, requests))
     assert [getattr(r, "url", r) for r in out] == [getattr(r, "url", r) for r in requests[1:] * 2]
-    assert crawler.stats.get_value("sputnik/skipped/stored") == 2
+    assert crawler.stats.get_value("sputnik/state/skipped-stored") == 2
     mw.spider_closed()
 
     mw, crawler = middleware(tmp_path, refresh="1")
     assert len(asyncio.run(through(mw, requests))) == 8
-    assert crawler.stats.get_value("sputnik/skipped/stored") is None
+    assert crawler.stats.get_value("sputnik/state/skipped-stored") is None
 
 
 def test_middleware_off_with_the_state(tmp_path):

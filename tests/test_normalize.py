@@ -337,7 +337,7 @@ def test_pipeline_counts_and_logs_invalid_values(
     assert item.published_at is None and item.language is None
     stats = pipeline.crawler.stats
     assert stats.get_value("sputnik/normalize/invalid") == 2
-    assert stats.get_value("sputnik/normalize/invalid/published_at") == 1
+    assert stats.get_value("sputnik/normalize/invalid/published-at") == 1
     assert stats.get_value("sputnik/normalize/invalid/language") == 1
     assert "published_at" in caplog.text
 

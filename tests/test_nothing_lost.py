@@ -210,13 +210,13 @@ def test_absurd_dates_are_rejected_or_fall_back(hostile_crawl: Crawl) -> None:
     assert row["created_at"] is None and row["modified_at"] is None
     dates = {r["date"] for r in rows(hostile_crawl.articles)}
     assert all(str(d) >= "1990-01-01" for d in dates), dates
-    assert hostile_crawl.stats["sputnik/normalize/invalid/published_at"] == 1
+    assert hostile_crawl.stats["sputnik/normalize/invalid/published-at"] == 1
 
 
 def test_ids_beyond_int64_are_dropped_and_counted(hostile_crawl: Crawl) -> None:
     written, _ = by_url(hostile_crawl)
     assert PUBLIC + AFTER_BIG in written  # the links after them were still followed
-    assert hostile_crawl.stats["sputnik/links_dropped/id-too-large"] == 2
+    assert hostile_crawl.stats["sputnik/links/dropped/id-too-large"] == 2
     assert HUGE_ID not in hostile_crawl.stats["test/paths"]
 
 

@@ -208,7 +208,7 @@ def test_no_browser_is_said_once_and_gives_needs_js_rejects(
     errors = [line for line in crawl.log.splitlines() if " ERROR: " in line]
     assert len(errors) == 1, errors
     assert "no-chromium" in errors[0] and "apt-get install chromium" in errors[0]
-    assert crawl.stats["sputnik/render/browser_unavailable"] == 1
+    assert crawl.stats["sputnik/render/browser-unavailable"] == 1
     assert "playwright/browser_count" not in crawl.stats
 
 
@@ -238,8 +238,8 @@ def test_load_more_is_clicked_in_the_browser(tmp_path: Path) -> None:
     assert len(by_click) == 60  # three pages of 20
     assert by_click == by_address
     assert rendered.stats["sputnik/render/requested/load-more"] == 1
-    assert "sputnik/seeds/html-more" not in rendered.stats
-    assert static.stats["sputnik/seeds/html-more"] == 2  # the static twin's "more" fragments
+    assert "sputnik/seeds/read/html-more" not in rendered.stats
+    assert static.stats["sputnik/seeds/read/html-more"] == 2  # the static twin's "more" fragments
     assert "sputnik/render/requested" not in static.stats
 
 

@@ -307,7 +307,7 @@ def test_scheduled_crawl_writes_the_feed_articles(
     assert {r["job_id"] for r in written} == {done.job}
     files = dataset.dataset_files(*dataset.resolve_uri(out / "articles"))
     assert files and all(f.split("/")[1].startswith(f"part-{done.job}-") for f in files)
-    assert done.stats["sputnik/articles_written"] == len(written)
+    assert done.stats["sputnik/writer/articles-written"] == len(written)
     # Jobs run in scrapyd's folder: with absolute paths, nothing is written there.
     assert sorted(p.name for p in scrapyd.home.iterdir()) == [
         "dbs", "eggs", "logs", "scrapyd.conf", "scrapyd.out", "twistd.pid"
@@ -334,7 +334,7 @@ def test_next_run_writes_only_new_articles(
     assert len(rows(out)) == len(stored_urls) + len(expected)
     # Stored articles were not even requested.
     assert not {later.stubs[i].path for i in stored} & set(requested)
-    assert done.stats["sputnik/skipped/stored"] > 0
+    assert done.stats["sputnik/state/skipped-stored"] > 0
 
 
 def test_two_jobs_at_once_write_each_article_once(
@@ -349,11 +349,11 @@ def test_two_jobs_at_once_write_each_article_once(
     new = [r for r in rows(out) if r["job_id"] in {r.job for r in runs}]
     assert Counter(r["article_id"] for r in new).most_common(1)[0][1] == 1
     assert {r["url"] for r in new} == expected
-    written = sum(r.stats.get("sputnik/articles_written", 0) for r in runs)
+    written = sum(r.stats.get("sputnik/writer/articles-written", 0) for r in runs)
     assert written == len(expected)
     files = dataset.dataset_files(*dataset.resolve_uri(out / "articles"))
     assert len(files) == len(set(files))
-    overlap = sum(r.stats.get("sputnik/skipped/unchanged", 0) for r in runs)
+    overlap = sum(r.stats.get("sputnik/writer/skipped-unchanged", 0) for r in runs)
     print(f"two jobs: {written} written, {overlap} fetched by both and written once")
 
 
@@ -365,8 +365,8 @@ def test_refresh_writes_only_changed_articles(
     with run_mirror(articles=ARTICLES, published=FIRST) as mirror:
         (done,) = run(scrapyd, mirror, out, refresh="1")
     assert rows(out) == before  # the mirror's articles did not change: nothing new
-    assert done.stats["sputnik/skipped/unchanged"] == len(before)
-    assert "sputnik/skipped/stored" not in done.stats
+    assert done.stats["sputnik/writer/skipped-unchanged"] == len(before)
+    assert "sputnik/state/skipped-stored" not in done.stats
 
 
 def test_compaction_between_scheduled_runs(
@@ -398,8 +398,8 @@ def test_compaction_between_scheduled_runs(
             handle.close()
         # The state followed: the next run skips what is stored and writes nothing twice.
         (after,) = run(scrapyd, mirror, out)
-    assert after.stats.get("sputnik/articles_written", 0) == 0
-    assert after.stats["sputnik/skipped/stored"] > 0
+    assert after.stats.get("sputnik/writer/articles-written", 0) == 0
+    assert after.stats["sputnik/state/skipped-stored"] > 0
 
 
 # -- recurring crawls ---------------------------------------------------------------------------

@@ -89,9 +89,9 @@ def test_sitemaps_gzipped_or_not_with_or_without_namespace(tmp_path: Path) -> No
     }
     assert "broken XML, 1 URLs read" in rejects[public("/broken.xml")]["detail"]
     assert "DOWNLOAD_MAXSIZE" in rejects[public("/bomb.xml.gz")]["detail"]
-    assert crawl.stats["sputnik/seeds/sitemap-index"] == 2
-    assert crawl.stats["sputnik/seeds/sitemap"] == 4  # a, b, c and what broken.xml had
-    assert crawl.stats["sputnik/links_dropped/off-site"] == 1  # the child on another host
+    assert crawl.stats["sputnik/seeds/read/sitemap-index"] == 2
+    assert crawl.stats["sputnik/seeds/read/sitemap"] == 4  # a, b, c and what broken.xml had
+    assert crawl.stats["sputnik/links/dropped/off-site"] == 1  # the child on another host
 
 
 @pytest.mark.parametrize(

@@ -126,8 +126,10 @@ def test_a_crawl_removes_a_killed_crawls_temp_files(mirror: Mirror, tmp_path: Pa
     assert crawl.log.count("a temp file a killed crawl left") == 4
     assert not any(p.exists() for p in stale + more_stale)
     assert all(p.exists() for p in kept + more_kept)  # perhaps another crawl's, still writing
-    assert crawl.stats["sputnik/articles_written"] > 0
-    assert len(dataset.read_articles(crawl.articles)) == crawl.stats["sputnik/articles_written"]
+    assert crawl.stats["sputnik/writer/articles-written"] > 0
+    assert (
+        len(dataset.read_articles(crawl.articles)) == crawl.stats["sputnik/writer/articles-written"]
+    )
 
 
 def test_compaction_removes_them_too(tmp_path):

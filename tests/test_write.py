@@ -335,8 +335,8 @@ def test_flushes_every_n_rows_during_the_crawl(tmp_path):
     files = visible_files(root)
     assert sorted(pq.ParquetFile(p).metadata.num_rows for p in files) == [2, 5, 5]
     assert sorted(p.name.split("-")[3] for p in files) == ["00001", "00002", "00003"]
-    assert stats(writer)["sputnik/articles_written"] == 12
-    assert stats(writer)["sputnik/files_written"] == 3
+    assert stats(writer)["sputnik/writer/articles-written"] == 12
+    assert stats(writer)["sputnik/writer/files-written"] == 3
 
 
 def test_rejects_are_counted_and_written(tmp_path):
@@ -352,7 +352,7 @@ def test_rejects_are_counted_and_written(tmp_path):
     assert stats(writer)["sputnik/rejects"] == 4
     assert stats(writer)["sputnik/rejects/http-404"] == 2
     assert stats(writer)["sputnik/rejects/missing-headline"] == 1
-    assert stats(writer)["sputnik/rejects_written"] == 4
+    assert stats(writer)["sputnik/writer/rejects-written"] == 4
     table = dataset.read_rejects(tmp_path / "rejects")
     assert table.schema.field("date").type == pa.date32()
     rows = {r["url"]: r for r in table.to_pylist()}
@@ -430,7 +430,7 @@ def test_failed_write_leaves_no_visible_file_and_retries(tmp_path, monkeypatch, 
         assert calls and all(Path(c).name.startswith("_") for c in calls)
         assert visible_files(root) == []
         assert all(p.name.startswith("_") for p in all_files(root))
-        assert stats(writer)["sputnik/write_errors"] == 1
+        assert stats(writer)["sputnik/writer/write-errors"] == 1
         assert writer.articles.buffered == 3  # kept for the next flush
         for item in items[3:5]:
             await writer.process_item(item)
@@ -446,7 +446,7 @@ def test_failed_write_leaves_no_visible_file_and_retries(tmp_path, monkeypatch, 
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
     ids = dataset.read_articles(root).column("article_id").to_pylist()
     assert sorted(ids) == [a.article_id for a in items]  # each row exactly once
-    assert stats(writer)["sputnik/articles_written"] == 8
+    assert stats(writer)["sputnik/writer/articles-written"] == 8
     assert [p for p in all_files(root) if p.name.startswith("_")] == []
 
 
@@ -472,8 +472,8 @@ def test_persistent_write_failure_closes_the_crawl(tmp_path, monkeypatch):
         await writer.close_spider()
 
     asyncio.run(scenario())
-    assert stats(writer)["sputnik/write_errors"] == 4  # three flushes and the one at close
-    assert stats(writer)["sputnik/rows_lost"] == 6
+    assert stats(writer)["sputnik/writer/write-errors"] == 4  # three flushes and the one at close
+    assert stats(writer)["sputnik/writer/rows-lost"] == 6
     assert visible_files(tmp_path / "articles") == []
 
 
@@ -485,8 +485,8 @@ def test_row_that_does_not_fit_the_schema_is_dropped_loudly(tmp_path, caplog):
     asyncio.run(feed(writer, [bad, *good]))
     ids = dataset.read_articles(tmp_path / "articles").column("article_id").to_pylist()
     assert sorted(ids) == [a.article_id for a in good]
-    assert stats(writer)["sputnik/rows_dropped"] == 1
-    assert stats(writer)["sputnik/write_errors"] == 1
+    assert stats(writer)["sputnik/writer/rows-dropped"] == 1
+    assert "sputnik/writer/write-errors" not in stats(writer)  # one counter per event
     assert bad.url in caplog.text
 
 
@@ -502,7 +502,7 @@ def test_article_without_datetime_is_dropped_loudly(tmp_path):
         await writer.close_spider()
 
     asyncio.run(scenario())
-    assert stats(writer)["sputnik/write_errors"] == 1
+    assert stats(writer)["sputnik/writer/rows-dropped"] == 1
     assert all_files(tmp_path / "articles") == []
 
 
@@ -587,7 +587,7 @@ def test_sigterm_flushes_buffered_rows(tmp_path):
     assert flushed_before >= 1  # files appeared while the crawl ran
     table = dataset.read_articles(tmp_path / "articles")
     assert table.num_rows == yielded == crawl["item_scraped_count"]
-    assert crawl["sputnik/articles_written"] == yielded
+    assert crawl["sputnik/writer/articles-written"] == yielded
     assert sorted(table.column("article_id").to_pylist()) == [1_000_000 + i for i in range(yielded)]
     assert [p for p in all_files(tmp_path / "articles") if p.name.startswith("_")] == []
 

@@ -1,12 +1,12 @@
 """``NormalizePipeline``: each ``RawArticle`` the spider yields becomes an ``ArticleItem``.
 
 The per-field rules are in ``crawler.normalize``. A value the page gives but no rule can read
-becomes ``None`` (lists: empty), is logged, and is counted in ``sputnik/normalize/invalid``
-(total) and ``sputnik/normalize/invalid/<field>``; the validation pipeline decides whether the
-article can still be written (the item is a ``NormalizedArticle``, which carries the page's
-HTTP status and the invalid fields' exceptions for that). An exception while normalizing makes
-the page an ``extract-error`` reject (``crawler.errors``). Other items (rejects) pass through
-unchanged. No settings.
+becomes ``None`` (lists: empty), is logged, and is counted in ``sputnik/normalize/invalid`` (total)
+and ``sputnik/normalize/invalid/<field>`` (``_`` as ``-``: ``published-at``); the validation
+pipeline decides whether the article can still be written (the item is a ``NormalizedArticle``,
+which carries the page's HTTP status and the invalid fields' exceptions for that). An exception
+while normalizing makes the page an ``extract-error`` reject (``crawler.errors``). Other items
+(rejects) pass through unchanged. No settings.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class NormalizePipeline:
         stats = self.crawler.stats
         for field, reason in invalid.items():
             stats.inc_value("sputnik/normalize/invalid")
-            stats.inc_value(f"sputnik/normalize/invalid/{field}")
+            stats.inc_value(f"sputnik/normalize/invalid/{field.replace('_', '-')}")
             logger.warning(
                 "Unreadable %s on %s: %s",
                 field,

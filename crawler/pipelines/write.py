@@ -17,25 +17,27 @@ time; the item that fills the buffer waits for the flush, which holds the crawl 
 is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than
 ``DATASET_FLUSH_ROWS`` rows.
 
-Stats: ``sputnik/articles_written``, ``sputnik/rejects_written`` (rows on disk),
-``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received), ``sputnik/files_written``.
+Stats: ``sputnik/writer/articles-written``, ``sputnik/writer/rejects-written`` (rows on disk),
+``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received),
+``sputnik/writer/files-written``.
 
-A failed write is logged at ERROR, counted in ``sputnik/write_errors``, and its rows stay buffered
-for the next flush; after ``MAX_FAILED_FLUSHES`` failed flushes in a row the crawl is closed
-(reason ``write-failed``) rather than fetching pages it cannot keep. Rows still unwritten at
-close are counted in ``sputnik/rows_lost``. A row that does not fit the schema cannot be retried:
-it is logged, counted in ``sputnik/write_errors`` and ``sputnik/rows_dropped``, and skipped.
+A failed write is logged at ERROR, counted in ``sputnik/writer/write-errors``, and its rows stay
+buffered for the next flush; after ``MAX_FAILED_FLUSHES`` failed flushes in a row the crawl is
+closed (reason ``write-failed``) rather than fetching pages it cannot keep. Rows still unwritten at
+close are counted in ``sputnik/writer/rows-lost``. A row that does not fit the schema cannot be
+retried: it is logged, counted in ``sputnik/writer/rows-dropped``, and skipped (so is an item
+that reaches the writer without a datetime to partition it by).
 
 Settings are checked by ``crawler.config``; an unwritable root raises ``ConfigError`` naming the
 setting when the pipeline is built, which stops the crawl before the spider opens (``scrapy
 crawl`` exits with status 1).
 
-Incremental crawls (``crawler.state``, settings ``DATASET_STATE_*``): at open the writer brings
-the dataset's state up to date with the dataset; at each flush of articles it takes the state's
-write lock, leaves out rows whose article the dataset holds with the same ``content_hash``
-(``sputnik/skipped/unchanged``: a refresh found it unchanged, or another job wrote it first),
-writes the rest, and records them in the state once their files are renamed into place. Rows
-that are new versions of stored articles are counted in ``sputnik/articles_changed`` too. If the
+Incremental crawls (``crawler.state``, settings ``DATASET_STATE_*``): at open the writer brings the
+dataset's state up to date with the dataset; at each flush of articles it takes the state's write
+lock, leaves out rows whose article the dataset holds with the same ``content_hash``
+(``sputnik/writer/skipped-unchanged``: a refresh found it unchanged, or another job wrote it first),
+writes the rest, and records them in the state once their files are renamed into place. Rows that
+are new versions of stored articles are counted in ``sputnik/writer/articles-changed`` too. If the
 lock cannot be had in ``DATASET_STATE_TIMEOUT_SECS``, the flush fails as a failed write does.
 """
 
@@ -252,14 +254,14 @@ class ParquetWriterPipeline:
             uri=config.dataset_uri,
             item_class=ArticleItem,
             partition_by="published_at",
-            written_stat="sputnik/articles_written",
+            written_stat="sputnik/writer/articles-written",
         )
         self.rejects = _Dataset(
             setting="REJECTS_URI",
             uri=config.rejects_uri,
             item_class=RejectItem,
             partition_by="fetched_at",
-            written_stat="sputnik/rejects_written",
+            written_stat="sputnik/writer/rejects-written",
         )
         self._check_roots()
         self.state_location = state_location(config)
@@ -336,7 +338,7 @@ class ParquetWriterPipeline:
             row["fetched_at"] = datetime.now(UTC)
             date = partition_date(row["fetched_at"])
         if date is None:
-            self.stats.inc_value("sputnik/write_errors")
+            self.stats.inc_value("sputnik/writer/rows-dropped")
             raise DropItem(
                 f"Not written: {item.url} has no datetime published_at (got"
                 f" {row['published_at']!r}); is ValidatePipeline enabled before the writer?",
@@ -353,7 +355,7 @@ class ParquetWriterPipeline:
         for dataset in (self.articles, self.rejects):
             await self._flush(dataset, final=True)
             if dataset.buffered:
-                self.stats.inc_value("sputnik/rows_lost", dataset.buffered)
+                self.stats.inc_value("sputnik/writer/rows-lost", dataset.buffered)
                 logger.error(
                     "Lost %d rows that could not be written to %s",
                     dataset.buffered,
@@ -364,9 +366,9 @@ class ParquetWriterPipeline:
             self.state.close()
         logger.info(
             "Datasets closed: %d articles, %d rejects written in %d files (job %s)",
-            self.stats.get_value("sputnik/articles_written", 0),
-            self.stats.get_value("sputnik/rejects_written", 0),
-            self.stats.get_value("sputnik/files_written", 0),
+            self.stats.get_value("sputnik/writer/articles-written", 0),
+            self.stats.get_value("sputnik/writer/rejects-written", 0),
+            self.stats.get_value("sputnik/writer/files-written", 0),
             self.job_id,
             extra=self._log_extra,
         )
@@ -392,11 +394,11 @@ class ParquetWriterPipeline:
         failed = False
         for written in results:
             if written.unchanged:
-                self.stats.inc_value("sputnik/skipped/unchanged", written.unchanged)
+                self.stats.inc_value("sputnik/writer/skipped-unchanged", written.unchanged)
             if written.changed:
-                self.stats.inc_value("sputnik/articles_changed", written.changed)
+                self.stats.inc_value("sputnik/writer/articles-changed", written.changed)
             if written.state_error is not None:
-                self.stats.inc_value("sputnik/state_errors")
+                self.stats.inc_value("sputnik/writer/state-errors")
                 logger.error(
                     "Wrote %s but could not record it in the dataset state (%s); the next crawl"
                     " reads it in from the dataset",
@@ -405,8 +407,7 @@ class ParquetWriterPipeline:
                     extra=self._log_extra,
                 )
             for row, exc in written.bad:
-                self.stats.inc_value("sputnik/write_errors")
-                self.stats.inc_value("sputnik/rows_dropped")
+                self.stats.inc_value("sputnik/writer/rows-dropped")
                 logger.error(
                     "Dropped a row for %s that does not fit the %s schema: %s",
                     row.get("url"),
@@ -416,7 +417,7 @@ class ParquetWriterPipeline:
                 )
             if written.error is not None:
                 failed = True
-                self.stats.inc_value("sputnik/write_errors")
+                self.stats.inc_value("sputnik/writer/write-errors")
                 logger.error(
                     "Failed to write %d rows to %s/date=%s; keeping them for the next flush",
                     len(written.rows),
@@ -432,7 +433,7 @@ class ParquetWriterPipeline:
                 rows += len(written.rows)
                 files += 1
                 self.stats.inc_value(dataset.written_stat, len(written.rows))
-                self.stats.inc_value("sputnik/files_written")
+                self.stats.inc_value("sputnik/writer/files-written")
                 logger.debug(
                     "Wrote %d rows (%d bytes) to %s",
                     len(written.rows),

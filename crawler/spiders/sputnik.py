@@ -291,7 +291,7 @@ class SputnikSpider(scrapy.Spider):
             self.logger.exception("Related links of %s unreadable", public_url)
             return
         for reason, count in dropped.items():
-            stats.inc_value(f"sputnik/links_dropped/{reason}", count)
+            stats.inc_value(f"sputnik/links/dropped/{reason}", count)
         for url in links:
             yield self.article_request(url, referer=public_url)
 
@@ -304,7 +304,7 @@ class SputnikSpider(scrapy.Spider):
             yield self.reject(response, *problem)
         more = "-more" if response.meta.get("listing_page", 1) > 1 else ""
         if urls or not problem:
-            self.crawler.stats.inc_value(f"sputnik/seeds/{kind}{more}")
+            self.crawler.stats.inc_value(f"sputnik/seeds/read/{kind}{more}")
         for url in urls:
             article, reason = canonicalize(url, response.meta["public_url"])
             if article:
@@ -315,9 +315,9 @@ class SputnikSpider(scrapy.Spider):
                 if public:
                     yield self.listing_request(public, depth_reset=True)
                 else:  # a child sitemap on another host is never fetched
-                    self.crawler.stats.inc_value("sputnik/links_dropped/off-site")
+                    self.crawler.stats.inc_value("sputnik/links/dropped/off-site")
             elif reason:
-                self.crawler.stats.inc_value(f"sputnik/links_dropped/{reason}")
+                self.crawler.stats.inc_value(f"sputnik/links/dropped/{reason}")
         if kind == "html":
             yield from self.more_of_listing(response)
 
@@ -419,7 +419,6 @@ class SputnikSpider(scrapy.Spider):
             reason = "ignored"
         else:
             reason = "download-error"
-        self.crawler.stats.inc_value(f"sputnik/failed/{reason}")
         if request.meta.get("listing"):
             self.logger.error("Seed %s failed: %s", request.meta["public_url"], failure.value)
         yield RejectItem(

@@ -12,10 +12,8 @@ process of the test run counts.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +56,7 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 def crawl_peak_rss(out: Path, seeds: list[str], settings: dict[str, str]) -> tuple[int, int, str]:
     """``scrapy crawl sputnik`` as ``tests.crawl.run_crawl`` runs it: exit code, the crawler's
-    own peak RSS in bytes (``ru_maxrss`` from ``wait4`` on its pid), and its log."""
+    own peak RSS in bytes (``tests.peak_rss``: not the test process's size), and its log."""
     merged = {
         **FAST,
         "DATASET_URI": str(out / "articles"),
@@ -69,17 +67,17 @@ def crawl_peak_rss(out: Path, seeds: list[str], settings: dict[str, str]) -> tup
     command = [sys.executable, "-m", "scrapy", "crawl", "sputnik", "-a", "seeds=" + ",".join(seeds)]
     for name, value in merged.items():
         command += ["-s", f"{name}={value}"]
-    log = out / "crawl.log"
+    log, peak = out / "crawl.log", out / "peak-rss"
     with log.open("w") as stderr:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
-        timer = threading.Timer(120, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return process.returncode, usage.ru_maxrss * 1024, log.read_text()
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.peak_rss", str(peak), *command],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            timeout=120,
+            check=False,
+        )
+    return done.returncode, int(peak.read_text()), log.read_text()
 
 
 def test_bombs_and_huge_pages_are_too_large_rejects_in_bounded_memory(tmp_path: Path) -> None:

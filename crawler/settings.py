@@ -50,8 +50,14 @@ LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 
 # Requests for articles the dataset already holds are dropped before they are scheduled.
 SPIDER_MIDDLEWARES = {
+    # With JOBDIR: notes when a request's outcome is committed (engine side of every other).
+    "crawler.journal.JournalMiddleware": 5,
     "crawler.state.SkipStoredMiddleware": 950,
 }
+
+# With JOBDIR: a journal of the requests scheduled and done (crawler.journal), so that a crawl
+# killed with SIGKILL resumes too; without JOBDIR it is Scrapy's own scheduler.
+SCHEDULER = "crawler.journal.JournalScheduler"
 
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
@@ -61,6 +67,7 @@ ITEM_PIPELINES = {
 
 # Output: Hive-partitioned Parquet datasets (crawler.pipelines.write).
 DATASET_FLUSH_ROWS = 1000  # rows buffered before files are written (memory vs. file size)
+DATASET_FLUSH_SECS = 60.0  # and at most this long, so a killed crawl loses little; 0: no limit
 # Incremental crawls (crawler.state): what the dataset holds, in a SQLite file beside it.
 DATASET_STATE_ENABLED = True
 DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite

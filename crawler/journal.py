@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 JOURNAL_FILE = "sputnik-journal.sqlite"
 KEY = "sputnik_journal"  # request.meta: the request's number in the journal
 PARENT_KEY = "_sputnik_journal_parent"  # request.meta, until enqueued: who yielded it
+PENDING_CHUNK = 1000  # requests read at a time when a resume enqueues them again
 SEEN_LENGTH_BYTES = 2  # requests.seen: each fingerprint after its big-endian 2-byte length
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, fingerprint BLOB NOT NULL,"
@@ -193,12 +194,20 @@ class Journal:
         temp.replace(seen)
 
     def pending(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The requests not done, oldest first, as ``Request.to_dict`` gave them."""
-        rows = self._db.execute(
-            "SELECT id, request FROM requests WHERE done = 0 AND request IS NOT NULL ORDER BY id"
-        ).fetchall()
-        for number, blob in rows:
-            yield number, pickle.loads(blob)  # our own file, as Scrapy's disk queues do
+        """The requests not done, oldest first, as ``Request.to_dict`` gave them (read a chunk
+        at a time: a big crawl may leave millions)."""
+        last = 0
+        while True:
+            rows = self._db.execute(
+                "SELECT id, request FROM requests WHERE done = 0 AND request IS NOT NULL"
+                " AND id > ? ORDER BY id LIMIT ?",
+                (last, PENDING_CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            for number, blob in rows:
+                yield number, pickle.loads(blob)  # our own file, as Scrapy's disk queues do
+            last = rows[-1][0]
 
     def close(self, reason: str) -> None:
         self._db.execute(

@@ -210,6 +210,7 @@ class Journal:
             last = rows[-1][0]
 
     def close(self, reason: str) -> None:
+        self._commit.cancel()
         self._db.execute(
             "UPDATE runs SET closed = ?, reason = ? WHERE id = ?", (_now(), reason, self._run)
         )

@@ -452,7 +452,16 @@ class ParquetWriterPipeline:
         """The timer: write buffers that waited ``DATASET_FLUSH_SECS``, in a quiet crawl too."""
         for dataset in (self.articles, self.rejects):
             if dataset.due(self.flush_secs) and not self._stopping:
-                deferred_from_coro(self._flush(dataset))
+                deferred_from_coro(self._timed_flush(dataset))
+
+    async def _timed_flush(self, dataset: _Dataset) -> None:
+        try:
+            await self._flush(dataset)
+        except Exception:  # nobody awaits this one: say it here
+            self.stats.inc_value("sputnik/write_errors")
+            logger.error(
+                "Timed flush to %s failed", dataset.root, exc_info=True, extra=self._log_extra
+            )
 
     async def close_spider(self) -> None:
         if not self._opened:

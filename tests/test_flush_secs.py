@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import signal
+import time
 from typing import TYPE_CHECKING
 
+from crawler.items import ArticleItem
+from crawler.pipelines.write import Receipt, _Dataset
 from tests.crawl import run_crawl
 from tests.mirror.model import ROBOTS_DISALLOWED_DAY, Site
 from tests.mirror.process import run_mirror
@@ -46,3 +49,25 @@ def test_flush_secs_must_be_seconds(mirror: Mirror, tmp_path: Path) -> None:
     crawl = run_crawl(mirror, tmp_path, settings={"DATASET_FLUSH_SECS": "soon"})
     assert crawl.returncode == 1
     assert "DATASET_FLUSH_SECS" in crawl.log
+
+
+def test_a_buffer_is_due_when_full_or_old() -> None:
+    dataset = _Dataset("DATASET_URI", "x", ArticleItem, "published_at", "s", flush_at=3)
+    assert not dataset.due(0.05)
+    dataset.add("2024-04-10", [{}])
+    assert not dataset.due(0.05) and not dataset.due(0)
+    time.sleep(0.06)
+    assert dataset.due(0.05) and not dataset.due(0)  # 0: no time bound
+    dataset.take()
+    dataset.add("2024-04-10", [{}, {}, {}])
+    assert dataset.due(0) and dataset.due(60)
+
+
+def test_a_receipt_settles_once_whoever_waits_first() -> None:
+    seen: list[str] = []
+    receipt = Receipt()
+    receipt.when_settled(lambda: seen.append("before"))
+    receipt.settle()
+    receipt.settle()
+    receipt.when_settled(lambda: seen.append("after"))
+    assert seen == ["before", "after"]

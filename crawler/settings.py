@@ -48,10 +48,10 @@ EXTENSIONS = {
 }
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 
-# Requests for articles the dataset already holds are dropped before they are scheduled.
 SPIDER_MIDDLEWARES = {
     # With JOBDIR: notes when a request's outcome is committed (engine side of every other).
     "crawler.journal.JournalMiddleware": 5,
+    # Requests for articles the dataset already holds are dropped before they are scheduled.
     "crawler.state.SkipStoredMiddleware": 950,
 }
 

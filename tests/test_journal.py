@@ -23,8 +23,8 @@ ARTICLES = 600
 # completes: with two, a retried or redirected page finishing late changes depths, and so which
 # pages are within the limit, from one crawl to the next, killed or not.
 DEPTH = "1"
-# Redirected (same article, new request), failing once (retried), or slow: every article waits
-# 0.3 s, so that the crawl lasts long enough to be killed a few times.
+# A tenth of the articles redirected twice (same article, new requests), a tenth failing once
+# (retried), the rest slow (0.3 s), so that the crawl lasts long enough to be killed a few times.
 FAULTS = "redirect=2@/2*%10;status=503@/2*%10x1;slow=0.3@/2*"
 STARTED = "Spider opened"
 # Differ between any two crawls: times, job, and which of an article's linkers came first.

@@ -83,6 +83,8 @@ class Config:
     rendered pages."""
     download_warnsize: int
     dataset_flush_rows: int
+    dataset_flush_secs: float
+    """``DATASET_FLUSH_SECS``; 0: no time bound."""
     dataset_state_enabled: bool
     dataset_state_path: str
     """``DATASET_STATE_PATH``; empty: ``_state/articles.sqlite`` under a local dataset root."""
@@ -115,6 +117,7 @@ class Config:
             download_maxsize=counts["DOWNLOAD_MAXSIZE"],
             download_warnsize=counts["DOWNLOAD_WARNSIZE"],
             dataset_flush_rows=read.count("DATASET_FLUSH_ROWS", 1),
+            dataset_flush_secs=read.seconds("DATASET_FLUSH_SECS"),
             dataset_state_enabled=read.flag("DATASET_STATE_ENABLED"),
             dataset_state_path=read.text("DATASET_STATE_PATH"),
             dataset_state_timeout_secs=read.seconds("DATASET_STATE_TIMEOUT_SECS"),

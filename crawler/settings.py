@@ -59,12 +59,18 @@ EXTENSIONS = {
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 STATS_FILE = ""  # a path: the final stats are written there as JSON
 
-# Requests for articles the dataset already holds are dropped before they are scheduled.
-# Outermost, the last net: an exception out of a callback becomes an extract-error reject.
 SPIDER_MIDDLEWARES = {
-    "crawler.state.SkipStoredMiddleware": 950,
+    # With JOBDIR: notes when a request's outcome is committed (engine side of every other).
+    "crawler.journal.JournalMiddleware": 5,
+    # The last net: an exception out of a callback becomes an extract-error reject.
     "crawler.errors.ErrorRejectMiddleware": 10,
+    # Requests for articles the dataset already holds are dropped before they are scheduled.
+    "crawler.state.SkipStoredMiddleware": 950,
 }
+
+# With JOBDIR: a journal of the requests scheduled and done (crawler.journal), so that a crawl
+# killed with SIGKILL resumes too; without JOBDIR it is Scrapy's own scheduler.
+SCHEDULER = "crawler.journal.JournalScheduler"
 
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
@@ -74,6 +80,7 @@ ITEM_PIPELINES = {
 
 # Output: Hive-partitioned Parquet datasets (crawler.pipelines.write).
 DATASET_FLUSH_ROWS = 1000  # rows buffered before files are written (memory vs. file size)
+DATASET_FLUSH_SECS = 60.0  # and at most this long, so a killed crawl loses little; 0: no limit
 # Incremental crawls (crawler.state): what the dataset holds, in a SQLite file beside it.
 DATASET_STATE_ENABLED = True
 DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite

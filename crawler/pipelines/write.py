@@ -7,6 +7,9 @@ Settings (read once; scrapyd passes strings, which are accepted):
 - ``REJECTS_URI`` (default ``data/rejects``): root of the rejects dataset; partitioned by the UTC
   date of ``fetched_at`` (the time the writer got the reject, if it has none).
 - ``DATASET_FLUSH_ROWS`` (default 1000): rows of one dataset buffered before they are written.
+- ``DATASET_FLUSH_SECS`` (default 60): a buffer whose oldest row is older than this is written
+  at the next item, or by a timer that looks every few seconds when no item comes, so a killed
+  crawl loses at most about this much work; 0 turns the time bound off.
 
 A flush writes one file per partition under a hidden name (``_part-….parquet.tmp``) and renames
 it to ``part-<job>-<seq>-<uuid8>.parquet``, so a killed crawl leaves at most hidden temp files,
@@ -16,6 +19,10 @@ spread over many dates makes small files. Files are written in a thread (Scrapy'
 time; the item that fills the buffer waits for the flush, which holds the crawl back if the disk
 is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than
 ``DATASET_FLUSH_ROWS`` rows.
+
+Each buffered row carries a :class:`Receipt`, also set on its item (attribute ``RECEIPT``), settled
+once the row is in a file renamed into place, or once it is certain never to be written (left out
+as unchanged, or not fitting the schema): the request journal (``crawler.journal``) waits on it.
 
 Stats: ``sputnik/writer/articles-written``, ``sputnik/writer/rejects-written`` (rows on disk),
 ``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received),
@@ -48,6 +55,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -56,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy.exceptions import DropItem
-from scrapy.utils.asyncio import is_asyncio_available, run_in_thread
+from scrapy.utils.asyncio import create_looping_call, is_asyncio_available, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
@@ -66,6 +74,7 @@ from crawler.items import ArticleItem, RejectItem, arrow_schema
 from crawler.state import ArticleState, open_state, state_location
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Self
 
     import pyarrow.fs as pafs
@@ -73,6 +82,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+FLUSH_CHECK_MAX_SECS = 5.0  # the timer looks at the buffers' age at least this often
+RECEIPT = "_sputnik_receipt"  # the item's attribute and the buffered row's key
 COMPRESSION = "zstd"
 # An article row is a few KB of text: 10 000 rows is some 30-100 MB before compression, a usual
 # row group size. Files hold about DATASET_FLUSH_ROWS rows, so with the default one group each.
@@ -91,6 +102,38 @@ def partition_date(value: Any) -> str | None:
     return value.date().isoformat()
 
 
+class Receipt:
+    """Settled once an item's row is committed to its dataset or will never be written."""
+
+    __slots__ = ("_callbacks", "settled")
+
+    def __init__(self) -> None:
+        self.settled = False
+        self._callbacks: list[Callable[[], None]] = []
+
+    def when_settled(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once settled (now, if it is already)."""
+        if self.settled:
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def settle(self) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+def settle_rows(rows: list[Row]) -> None:
+    for row in rows:
+        receipt = row.get(RECEIPT)
+        if receipt is not None:
+            receipt.settle()
+
+
 @dataclass
 class _Dataset:
     """One output dataset: where it goes, its schema and its buffered rows."""
@@ -107,18 +150,30 @@ class _Dataset:
     flush_at: int = 0
     seq: int = 0
     failed_flushes: int = 0
+    oldest: float | None = None  # time.monotonic() when the oldest buffered row came
 
     def __post_init__(self) -> None:
         self.schema = arrow_schema(self.item_class)
         self.names = tuple(f.name for f in fields(self.item_class))
 
     def add(self, date: str, rows: list[Row]) -> None:
+        if self.oldest is None:
+            self.oldest = time.monotonic()
         self.buffer.setdefault(date, []).extend(rows)
         self.buffered += len(rows)
 
     def take(self) -> dict[str, list[Row]]:
         batch, self.buffer, self.buffered = self.buffer, {}, 0
+        self.oldest = None
         return batch
+
+    def due(self, flush_secs: float) -> bool:
+        """Whether the buffer is full, or (``flush_secs`` > 0) has waited that long."""
+        if not self.buffered:
+            return False
+        if self.buffered >= self.flush_at:
+            return True
+        return bool(flush_secs) and time.monotonic() - (self.oldest or 0.0) >= flush_secs
 
 
 @dataclass
@@ -132,6 +187,7 @@ class _Written:
     error: BaseException | None = None
     bad: list[tuple[Row, BaseException]] = field(default_factory=list)
     unchanged: int = 0  # rows left out: the dataset holds them already
+    unchanged_rows: list[Row] = field(default_factory=list)
     changed: int = 0  # rows written that are new versions of stored articles
     state_error: BaseException | None = None  # written, but not recorded in the state
 
@@ -224,6 +280,7 @@ def _write_batch(
                 new, changed, same = state.new_versions(rows)
                 written = _write_partition(fs, root, schema, date, new, stem)
                 written.changed, written.unchanged = changed, len(same)
+                written.unchanged_rows = same
                 results.append(written)
                 if written.path is not None:
                     state.record(written.path[len(root) + 1 :], written.rows)
@@ -249,6 +306,8 @@ class ParquetWriterPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.flush_rows = config.dataset_flush_rows
+        self.flush_secs = config.dataset_flush_secs
+        self._timer: Any = None
         self.articles = _Dataset(
             setting="DATASET_URI",
             uri=config.dataset_uri,
@@ -314,12 +373,16 @@ class ParquetWriterPipeline:
                 extra=self._log_extra,
             )
         self._opened = True
+        if self.flush_secs:
+            self._timer = create_looping_call(self._flush_old)
+            self._timer.start(min(self.flush_secs / 2, FLUSH_CHECK_MAX_SECS), now=False)
         logger.info(
-            "Writing articles to %s and rejects to %s (job %s, flush every %d rows)",
+            "Writing articles to %s and rejects to %s (job %s, flush every %d rows or %g s)",
             self.articles.root,
             self.rejects.root,
             self.job_id,
             self.flush_rows,
+            self.flush_secs,
             extra=self._log_extra,
         )
 
@@ -344,14 +407,35 @@ class ParquetWriterPipeline:
                 f" {row['published_at']!r}); is ValidatePipeline enabled before the writer?",
                 log_level="ERROR",
             )
+        receipt = Receipt()
+        row[RECEIPT] = receipt  # not a column: pyarrow takes only the schema's names
+        with contextlib.suppress(AttributeError):  # an item class with __slots__
+            setattr(item, RECEIPT, receipt)
         dataset.add(date, [row])
-        if dataset.buffered >= dataset.flush_at:
+        if dataset.due(self.flush_secs):
             await self._flush(dataset)
         return item
+
+    def _flush_old(self) -> None:
+        """The timer: write buffers that waited ``DATASET_FLUSH_SECS``, in a quiet crawl too."""
+        for dataset in (self.articles, self.rejects):
+            if dataset.due(self.flush_secs) and not self._stopping:
+                deferred_from_coro(self._timed_flush(dataset))
+
+    async def _timed_flush(self, dataset: _Dataset) -> None:
+        try:
+            await self._flush(dataset)
+        except Exception:  # nobody awaits this one: say it here
+            self.stats.inc_value("sputnik/writer/write-errors")
+            logger.error(
+                "Timed flush to %s failed", dataset.root, exc_info=True, extra=self._log_extra
+            )
 
     async def close_spider(self) -> None:
         if not self._opened:
             return  # open_spider failed: nothing was buffered
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
         for dataset in (self.articles, self.rejects):
             await self._flush(dataset, final=True)
             if dataset.buffered:
@@ -378,7 +462,7 @@ class ParquetWriterPipeline:
         assert self._lock is not None
         await self._lock.acquire()
         try:
-            if not dataset.buffered or (not final and dataset.buffered < dataset.flush_at):
+            if not dataset.buffered or (not final and not dataset.due(self.flush_secs)):
                 return
             dataset.seq += 1
             stem = f"part-{self.job_id}-{dataset.seq:05d}"
@@ -393,6 +477,9 @@ class ParquetWriterPipeline:
         rows = files = 0
         failed = False
         for written in results:
+            # Left out as already stored, or unwritable: settled either way.
+            settle_rows(written.unchanged_rows)
+            settle_rows([row for row, _ in written.bad])
             if written.unchanged:
                 self.stats.inc_value("sputnik/writer/skipped-unchanged", written.unchanged)
             if written.changed:
@@ -429,7 +516,9 @@ class ParquetWriterPipeline:
                 # Ahead of rows buffered meanwhile, so they are retried first.
                 dataset.buffer[written.date] = written.rows + dataset.buffer.get(written.date, [])
                 dataset.buffered += len(written.rows)
+                dataset.oldest = time.monotonic()  # and retried DATASET_FLUSH_SECS from now
             elif written.path is not None:
+                settle_rows(written.rows)
                 rows += len(written.rows)
                 files += 1
                 self.stats.inc_value(dataset.written_stat, len(written.rows))

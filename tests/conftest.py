@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,3 +20,17 @@ def mirror() -> Iterator[Mirror]:
     """The mirror at ``mirror.url``, serving ``MIRROR_ARTICLES`` articles without faults."""
     with run_mirror(articles=MIRROR_ARTICLES) as running:
         yield running
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, as PLAYWRIGHT_LAUNCH_OPTIONS says
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, for the tests that render pages; they fail without it on CI."""
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"no Chromium at {CHROMIUM}: run scripts/ensure-system-packages (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM

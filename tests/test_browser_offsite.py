@@ -8,7 +8,6 @@ host gets no request at all. Real Chromium; two pages, one browser start.
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,7 +20,6 @@ from tests.test_crawl import rows
 if TYPE_CHECKING:
     from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
 ARTICLE = "/20240410/script-built-1117838001.html"
 LEAVES = "/20240410/leaves-in-the-browser-1117838002.html"  # redirects only the browser
 HEADLINE = "Built by a script"
@@ -67,17 +65,7 @@ addEventListener("load", () => {{ location.href = "{other}/elsewhere.html"; }});
 </script></body></html>""".encode()
 
 
-@pytest.fixture
-def chromium() -> None:
-    if os.access(CHROMIUM, os.X_OK):
-        return
-    message = f"no Chromium at {CHROMIUM}: run scripts/ensure-system-packages (make test does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def test_the_browser_requests_nothing_off_the_site(chromium: None, tmp_path: Path) -> None:
+def test_the_browser_requests_nothing_off_the_site(chromium: str, tmp_path: Path) -> None:
     with HostileServer() as site, HostileServer() as other:
         site.route("/robots.txt", Reply(200, {}, b"User-agent: *\nAllow: /\n"))
         site.route(ARTICLE, Reply(200, {"Content-Type": "text/html"}, shell(other.url)))

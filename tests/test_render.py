@@ -8,7 +8,6 @@ the same as for the static twins. Each crawl is small: tens of pages.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -29,19 +28,9 @@ from tests.test_crawl import as_truth, rows
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-CHROMIUM = "/usr/bin/chromium"
 ARTICLES = 300  # the same site as the session's static ``mirror``
 JS_PERCENT = 30
 DEPTH = 4  # from the seed article: 26 pages, 12 of them script-built
-
-
-def _require_chromium() -> None:
-    if os.access(CHROMIUM, os.X_OK):
-        return
-    message = f"no Chromium at {CHROMIUM}: run scripts/ensure-system-packages (make test does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +39,7 @@ def site() -> Site:
 
 
 @pytest.fixture(scope="module")
-def js_mirror() -> Iterator[Mirror]:
-    _require_chromium()
+def js_mirror(chromium: str) -> Iterator[Mirror]:
     with run_mirror(articles=ARTICLES, js_shells=JS_PERCENT, js_lists=True) as running:
         yield running
 
@@ -222,8 +210,7 @@ def test_always_renders_every_article(js_mirror: Mirror, site: Site, tmp_path: P
     assert written == truth_rows(site, {site.stubs[i].url for i in expected})
 
 
-def test_load_more_is_clicked_in_the_browser(tmp_path: Path) -> None:
-    _require_chromium()
+def test_load_more_is_clicked_in_the_browser(chromium: str, tmp_path: Path) -> None:
     settings = {"LISTING_MORE_PAGES": "2", "DEPTH_LIMIT": "1"}
     args = ("-a", f"seeds={PUBLIC_ORIGIN}/world/")
     listed = {}
@@ -243,8 +230,7 @@ def test_load_more_is_clicked_in_the_browser(tmp_path: Path) -> None:
     assert "sputnik/render/requested" not in static.stats
 
 
-def test_ctrl_c_closes_the_browser(site: Site, tmp_path: Path) -> None:
-    _require_chromium()
+def test_ctrl_c_closes_the_browser(chromium: str, site: Site, tmp_path: Path) -> None:
     before = chromium_pids()
     with run_mirror(articles=ARTICLES, js_shells=100) as everything_built:
         command = [sys.executable, "-m", "scrapy", "crawl", "sputnik", "-a", "source=sitemap"]

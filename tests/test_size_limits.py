@@ -134,7 +134,9 @@ def test_bombs_and_huge_pages_are_too_large_rejects_in_bounded_memory(tmp_path: 
     assert not stats.get("robotstxt/response_count")
 
 
-def test_a_page_a_script_makes_huge_is_too_large_once_rendered(tmp_path: Path) -> None:
+def test_a_page_a_script_makes_huge_is_too_large_once_rendered(
+    chromium: str, tmp_path: Path
+) -> None:
     """``DOWNLOAD_MAXSIZE`` holds for a rendered page too (the browser is no download handler
     Scrapy limits): a small shell whose script writes 8 MB of text is a ``too-large`` reject."""
     shell = (

@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.fs
 import pyarrow.parquet as pq
 import pytest
 import scrapy
@@ -616,3 +618,17 @@ def test_bad_setting_stops_the_crawl_before_it_starts(tmp_path):
     assert "DATASET_FLUSH_ROWS must be a whole number >= 1" in log
     assert "Spider opened" not in log
     assert not (tmp_path / "articles").exists()
+
+
+def test_a_rename_retries_once_compaction_has_moved_the_temp_file(tmp_path):
+    # Compaction swaps a partition's folder, then moves temp files being written into the new
+    # one: a rename in between finds nothing, and must find the file a moment later.
+    filesystem = pa.fs.LocalFileSystem()
+    temp, final = tmp_path / "_part.parquet.tmp", tmp_path / "part.parquet"
+    mover = threading.Timer(0.02, lambda: temp.write_bytes(b"rows"))
+    mover.start()
+    write._rename_into_place(filesystem, str(temp), str(final))
+    mover.join()
+    assert final.read_bytes() == b"rows" and not temp.exists()
+    with pytest.raises(FileNotFoundError):  # never there: the flush fails, its rows kept
+        write._rename_into_place(filesystem, str(temp), str(final))

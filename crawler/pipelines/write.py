@@ -83,6 +83,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FLUSH_CHECK_MAX_SECS = 5.0  # the timer looks at the buffers' age at least this often
+RENAME_RETRY_SECS = (0.05, 0.5)  # waits before renaming again a temp file compaction moved
 RECEIPT = "_sputnik_receipt"  # the item's attribute and the buffered row's key
 COMPRESSION = "zstd"
 # An article row is a few KB of text: 10 000 rows is some 30-100 MB before compression, a usual
@@ -251,7 +252,7 @@ def _write_partition(
             compression=COMPRESSION,
             row_group_size=ROW_GROUP_ROWS,
         )
-        filesystem.move(temp, f"{folder}/{name}")  # rename(2) on local disks: atomic
+        _rename_into_place(filesystem, temp, f"{folder}/{name}")
     except Exception as exc:
         written.error = exc
         with contextlib.suppress(Exception):  # it may not exist; a leftover is hidden anyway
@@ -260,6 +261,20 @@ def _write_partition(
     written.path = f"{folder}/{name}"
     written.size = filesystem.get_file_info(written.path).size
     return written
+
+
+def _rename_into_place(filesystem: pafs.FileSystem, temp: str, final: str) -> None:
+    """Rename (``rename(2)`` on local disks: atomic). Compaction may swap the partition's folder
+    meanwhile and then move our temp file into the new one: a rename that lands between the two
+    finds nothing, so it is tried again a moment later (``RENAME_RETRY_SECS``)."""
+    for wait in (*RENAME_RETRY_SECS, None):
+        try:
+            filesystem.move(temp, final)
+            return
+        except FileNotFoundError:
+            if wait is None:
+                raise
+            time.sleep(wait)  # in the flush thread, never on the reactor
 
 
 def _write_batch(

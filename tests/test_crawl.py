@@ -17,6 +17,7 @@ from tests.mirror import seed as real
 from tests.mirror.manifest import COLUMNS, reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, ROBOTS_DISALLOWED_DAY, Site
 from tests.mirror.process import Mirror, run_mirror
+from tests.test_stats import assert_stats_documented
 
 ARTICLES = 600
 DEPTH = 4
@@ -118,6 +119,10 @@ def test_every_field_equals_the_manifest(seed_crawl: Crawl, site: Site) -> None:
     assert [f"{i['width']} {i['height']} true" for i in seed["images"]] == lines[32:35]
     assert seed["keywords"] == [k.strip() for k in lines[-1].split(",")]
     assert seed["date"] in ("2024-04-10", datetime(2024, 4, 10).date())
+
+
+def test_stats_follow_one_scheme_and_are_documented(seed_crawl: Crawl) -> None:
+    assert_stats_documented(seed_crawl.stats)
 
 
 def test_requests_stay_on_the_mirror_and_happen_once(seed_crawl: Crawl, site: Site) -> None:
@@ -246,6 +251,7 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
     assert crawl.stats["retry/count"] >= 5
     assert crawl.stats["sputnik/retry/retry-after-honoured"] >= 1
     assert not crawl.stats.get("retry/max_reached")
+    assert_stats_documented(crawl.stats)
 
 
 def test_sitemap_seed_for_a_date_range(crawl_mirror: Mirror, site: Site, tmp_path: Path) -> None:

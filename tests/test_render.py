@@ -20,10 +20,10 @@ import pytest
 
 from tests.crawl import FAST, Crawl, run_crawl
 from tests.mirror import render_js
-from tests.mirror.manifest import COLUMNS, reachable, record
+from tests.mirror.manifest import reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, ROBOTS_DISALLOWED_DAY, Site
 from tests.mirror.process import REPO_ROOT, Mirror, run_mirror
-from tests.test_crawl import as_truth, rows
+from tests.test_crawl import WRITTEN, as_truth, rows
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,7 +86,7 @@ def first(site: Site, wanted: str | None, linked: bool, **variants: Any) -> int:
 def truth_rows(site: Site, urls: set[str]) -> dict[str, dict[str, Any]]:
     """The manifest's rows of those of ``urls`` that are articles (not rejects)."""
     truths = [record(site, site.by_path[url[len(PUBLIC_ORIGIN) :]]) for url in urls]
-    return {t["url"]: {k: t[k] for k in COLUMNS} for t in truths if t["status"] == "article"}
+    return {t["url"]: {k: t[k] for k in WRITTEN} for t in truths if t["status"] == "article"}
 
 
 def test_mixed_crawl_renders_only_script_built_pages(

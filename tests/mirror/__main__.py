@@ -5,6 +5,7 @@ Examples:
     python -u -m tests.mirror serve --port 0 --articles 300 --faults 'status=404@/20240101/*'
     python -m tests.mirror manifest --articles 300 --out manifest.jsonl
     python -m tests.mirror manifest --articles 300 --published 250   # the site earlier
+    python -m tests.mirror manifest --articles 300 --archive 200     # and 2019-2020
     python -m tests.mirror page /robots.txt --articles 300
     python -m tests.mirror page /world/ --js-lists       # as a browser would first get it
 """
@@ -64,6 +65,9 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
     parser.add_argument(
+        "--archive", type=int, default=0, metavar="M", help="archive articles (%(default)s)"
+    )
+    parser.add_argument(
         "--published",
         type=int,
         metavar="K",
@@ -74,7 +78,7 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
 def _manifest(args: argparse.Namespace) -> int:
     from tests.mirror import manifest  # only this command needs it
 
-    site = Site(args.articles, args.seed, args.published)
+    site = Site(args.articles, args.seed, args.published, args.archive)
     if args.out is None:
         count = manifest.write(site, sys.stdout)
     else:
@@ -87,7 +91,7 @@ def _manifest(args: argparse.Namespace) -> int:
 def _page(args: argparse.Namespace) -> int:
     from tests.mirror import pages, render_js
 
-    site = Site(args.articles, args.seed, args.published)
+    site = Site(args.articles, args.seed, args.published, args.archive)
     page = pages.render(site, args.target, render_js.Options(args.js_shells, args.js_lists))
     print(f"{page.status} {page.content_type} {len(page.body)} bytes", file=sys.stderr)
     sys.stdout.buffer.write(page.body)

@@ -6,8 +6,17 @@ carry, a perfect crawler cannot know, so the record leaves it empty: a page with
 has no publisher; without JSON-LD and microdata, no genre and no creation time. The rules per field
 are in ``record``; none of them reads the mirror's HTML.
 
+Archive articles (``Site(..., archive=M)``) in the earlier template (markup.md §4) carry no JSON-LD:
+no publisher, images, copyright year or genre; dates (with seconds) from the ``<head>`` metas;
+authors are the person named (without ". Sputnik International"), none for agency news;
+keywords only on pages with ``meta[name=keywords]``; related: the inject cards, then the "see
+also" links. Generic pages carry ``og:``/``article:`` metas, an ``<h1>``, a ``<time>``, a byline
+and the text: no creation time, a modification time only when they show one, no related links
+(a crawler cannot tell their related stories from any other list). ``layout`` says which.
+
 Beside the columns a record has ``status`` (``article``, or ``rejected`` with ``reject_reason``),
-``robots_allowed``, ``variants`` and ``path`` (where the mirror serves it).
+``robots_allowed``, ``variants``, ``path`` (where the mirror serves it) and ``old_path`` (the
+former URL form that redirects to it, archive articles only).
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ COLUMNS = (
     "url", "article_id", "site", "headline", "description", "body", "section", "tags",
     "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
     "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
-    "content_hash",
+    "content_hash", "layout",
 )  # fmt: skip
 
 
@@ -66,6 +75,8 @@ def record(site: Site, index: int) -> dict[str, Any]:
     """The truth for article ``index``."""
     article = site.article(index)
     stub, v = article.stub, article.stub.variants
+    if stub.layout != "current":
+        return _archive_record(site, article)
     jsonld, structured = v.jsonld_valid, v.jsonld_valid or v.microdata
     dated = v.kind != "no-date"
     headline = collapse(stub.headline) if v.kind != "no-headline" else None
@@ -105,8 +116,50 @@ def record(site: Site, index: int) -> dict[str, Any]:
         "status": "rejected" if reason else "article",
         "reject_reason": reason,
         "robots_allowed": stub.day != ROBOTS_DISALLOWED_DAY,
+        "layout": stub.layout,
         "variants": asdict(v),
         "path": stub.path,
+        "old_path": stub.old_path,
+    }
+
+
+def _archive_record(site: Site, article: Article) -> dict[str, Any]:
+    """The truth for an earlier-template or generic page (see the module docstring)."""
+    stub = article.stub
+    earlier = stub.layout == "earlier"
+    headline = collapse(stub.headline)
+    body = "\n\n".join(collapse(p) for p in article.body_paragraphs)
+    modified = article.modified if earlier or article.modified != stub.published else None
+    return {
+        "url": stub.url,
+        "article_id": stub.article_id,
+        "site": SITE,
+        "headline": headline,
+        "description": collapse(article.description),
+        "body": body,
+        "section": stub.section,
+        "tags": list(dict.fromkeys(t.lower for t in stub.tags)),
+        "keywords": list(article.keywords),
+        "authors": list(article.authors),
+        "genre": None,
+        "language": "en",
+        "published_at": iso(stub.published),
+        "created_at": iso(article.created) if earlier else None,
+        "modified_at": iso(modified) if modified else None,
+        "image_url": article.image.main_url,
+        "images": [],
+        "related_urls": [site.stubs[t].url for t in article.related],
+        "publisher": None,
+        "copyright_year": None,
+        "word_count": len(body.split()),
+        "content_hash": content_hash(headline, body),
+        "layout": stub.layout,
+        "status": "article",
+        "reject_reason": None,
+        "robots_allowed": stub.day != ROBOTS_DISALLOWED_DAY,
+        "variants": asdict(stub.variants),
+        "path": stub.path,
+        "old_path": stub.old_path,
     }
 
 

@@ -20,6 +20,16 @@ listing, feed, sitemap or related link names them; ``site.advanced_to(K2)`` is t
 later. An article's text never depends on ``K`` (related cards are not body text), so a crawler
 sees unchanged articles stay unchanged as the clock moves; only forward related links to articles
 published meanwhile appear on older pages, as when an editor adds them.
+
+The archive: ``Site(articles, seed, archive=M)`` adds ``M`` articles dated 2019-2020 before the
+others (so the clock counts them first). Each has a ``layout``: ``earlier`` (about 70 %, the
+earlier template of markup.md §4, ``render_archive.earlier_page``), ``generic`` (about 10 %, an
+unknown template, ``render_archive.generic_page``) or ``current`` (the rest, re-rendered in
+today's template); each is served at its canonical path and, as a 301 to it, at its former
+``/<section>/<YYYYMMDD><id>-<slug>/`` path (``Stub.old_path``). Archive articles link to each
+other; the earliest 2024 articles' backward related links reach into the archive; the other
+articles, their text and their graph are the same as without the archive (``archive=0``, the
+default).
 """
 
 from __future__ import annotations
@@ -75,6 +85,15 @@ URLS = (("slug", 95), ("id-only", 5))
 HEADLINES = (("plain", 70), ("dash", 10), ("colon", 10), ("non-latin", 5), ("quotes", 5))
 KINDS = (("article", 94), ("live", 4), ("no-date", 1), ("no-headline", 1))
 
+ARCHIVE_START = datetime(2019, 1, 1, tzinfo=UTC)
+ARCHIVE_END = datetime(2021, 1, 1, tzinfo=UTC)
+FIRST_ARCHIVE_ID = 1073600000
+ARCHIVE_ID_SPAN = 8_000_000  # ids of 2019-2020 run from about 1073600000 to 1081600000
+# How an archive article is served: markup.md §4's earlier template, an unknown one, today's.
+LAYOUTS = (("earlier", 70), ("generic", 10), ("current", 20))
+ARCHIVE_ORPHAN_PERCENT = 4
+ARCHIVE_BACK = 80  # archive related links reach this many articles back (forward: half)
+
 
 T = TypeVar("T")
 
@@ -125,6 +144,8 @@ class Stub:
     orphan: bool
     chain: bool
     variants: Variants
+    layout: str = "current"  # current | earlier | generic (see LAYOUTS)
+    old_path: str = ""  # archive articles: /<section>/<YYYYMMDD><id>-<slug>/, a 301 to path
 
     @property
     def url(self) -> str:
@@ -237,18 +258,24 @@ class Site:
         default
     """
 
-    def __init__(self, articles: int, seed: int = 1, published: int | None = None) -> None:
+    def __init__(
+        self, articles: int, seed: int = 1, published: int | None = None, archive: int = 0
+    ) -> None:
         if articles < 3:
             raise ValueError(
                 f"articles must be at least 3 (the seed and its two related), got {articles}"
             )
+        if not 0 <= archive <= 100_000:
+            raise ValueError(f"archive must be between 0 and 100000, got {archive}")
         self.seed = seed
+        self.archive = archive
         stubs = [self._real_stub(p, i, h, t) for p, i, h, t in real.RELATED]
         stubs.append(
             self._real_stub(real.SEED_PATH, real.SEED_ID, real.SEED_HEADLINE, real.SEED_TIME)
         )
         taken = {s.article_id for s in stubs}
         stubs += [self._generated_stub(n, taken) for n in range(articles - 3)]
+        stubs += [self._archive_stub(n, archive, taken) for n in range(archive)]
         stubs.sort(key=lambda s: (s.published, s.article_id))
         self.all_stubs: list[Stub] = [replace(s, index=i) for i, s in enumerate(stubs)]
         self._publish(published)
@@ -256,7 +283,7 @@ class Site:
     def advanced_to(self, published: int) -> Site:
         """The same site once its first ``published`` articles are out (cheap: stubs are shared)."""
         later = object.__new__(Site)
-        later.seed, later.all_stubs = self.seed, self.all_stubs
+        later.seed, later.all_stubs, later.archive = self.seed, self.all_stubs, self.archive
         later._publish(published)
         return later
 
@@ -270,6 +297,7 @@ class Site:
         self.published = published
         self.stubs: list[Stub] = self.all_stubs[:published]
         self.by_path: dict[str, int] = {s.path: s.index for s in self.stubs}
+        self.by_old_path: dict[str, int] = {s.old_path: s.index for s in self.stubs if s.old_path}
         self.by_id: dict[int, int] = {s.article_id: s.index for s in self.stubs}
         # Its place in the full site, even while it is not yet out.
         self.seed_index = next(s.index for s in self.all_stubs if s.article_id == real.SEED_ID)
@@ -350,6 +378,54 @@ class Site:
             variants=variants,
         )
 
+    def _archive_stub(self, ordinal: int, count: int, taken: set[int]) -> Stub:
+        """An article of 2019-2020: evenly spread, with seconds, in one of ``LAYOUTS``."""
+        key = f"{self.seed}:archive:{ordinal}"
+        rng = Random(key)
+        layout = _pick(rng, LAYOUTS)
+        span = (ARCHIVE_END - ARCHIVE_START).total_seconds()
+        published = ARCHIVE_START + timedelta(
+            seconds=int(span * (ordinal + rng.random() * 0.9) / count)
+        )
+        step = ARCHIVE_ID_SPAN // count
+        article_id = FIRST_ARCHIVE_ID + ordinal * step + rng.randrange(max(1, step - step // 10))
+        while article_id in taken:
+            article_id += 1
+        taken.add(article_id)
+        if layout == "current":
+            (jsonld, microdata) = _pick(rng, STRUCTURE)
+            variants = Variants(
+                jsonld=jsonld,
+                microdata=microdata,
+                shape=_pick(rng, SHAPES),
+                timestamp=_pick(rng, TIMESTAMPS),
+                entities=rng.random() < 0.3,
+            )
+        else:
+            # No JSON-LD; the earlier template's microdata sits on <html>, dates with seconds.
+            variants = Variants(
+                jsonld="missing", microdata=layout == "earlier", shape="", timestamp="seconds-z"
+            )
+        headline = text.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
+        slug = text.slugify(headline)
+        day = published.strftime("%Y%m%d")
+        section = rng.choice(text.SECTIONS)
+        return Stub(
+            -1,
+            key,
+            article_id,
+            f"/{day}/{slug}-{article_id}.html",
+            headline,
+            published,
+            section,
+            tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 7)))),
+            orphan=rng.randrange(100) < ARCHIVE_ORPHAN_PERCENT,
+            chain=False,
+            variants=variants,
+            layout=layout,
+            old_path=f"/{section}/{day}{article_id}-{slug}/",
+        )
+
     # -- graph ------------------------------------------------------------------------------
 
     def related(self, index: int) -> tuple[int, ...]:
@@ -364,6 +440,8 @@ class Site:
         stub = self.all_stubs[index]
         if stub.article_id == real.SEED_ID:
             return tuple(self.by_id[r[1]] for r in real.RELATED)
+        if index < self.archive:
+            return self._archive_related(stub)
         if stub.chain:
             before = self.all_stubs[index - 1] if index else None
             return (index - 1,) if before is not None and before.chain else ()
@@ -380,6 +458,28 @@ class Site:
             forward = rng.random() < 0.15 and not stub.key.startswith("real:")
             target = index + rng.randint(1, 150) if forward else index - rng.randint(1, 300)
             if not 0 <= target < self.total or target == index or target in chosen:
+                continue
+            if self.all_stubs[target].orphan:
+                continue
+            chosen.append(target)
+        return tuple(chosen)
+
+    def _archive_related(self, stub: Stub) -> tuple[int, ...]:
+        """Archive articles link to archive articles only; an unknown template's related
+        stories are not related links a crawler can tell apart, so they have none."""
+        if stub.layout == "generic":
+            return ()
+        rng = Random(f"{stub.key}:related")
+        wanted = _pick(rng, tuple(enumerate(RELATED_COUNT_WEIGHTS)))
+        chosen: list[int] = []
+        for _ in range(wanted * 4):
+            if len(chosen) >= wanted:
+                break
+            if rng.random() < 0.15:
+                target = stub.index + _randint(rng, 1, ARCHIVE_BACK // 2)
+            else:
+                target = stub.index - _randint(rng, 1, ARCHIVE_BACK)
+            if not 0 <= target < self.archive or target == stub.index or target in chosen:
                 continue
             if self.all_stubs[target].orphan:
                 continue
@@ -409,6 +509,8 @@ class Site:
         related = self._related_all(index)
         if stub.article_id == real.SEED_ID:
             return self._seed_article(stub, related)
+        if stub.layout != "current":
+            return self._archive_article(stub, rng, related)
         kind = stub.variants.kind
         published = stub.published
         created = (
@@ -517,7 +619,8 @@ class Site:
         if not tail:
             return (body,)
         if roll < 0.12:
-            target = self.all_stubs[_randrange(rng, self.total)]
+            # A 2024 article: the same words and links whether or not the site has an archive.
+            target = self.all_stubs[self.archive + _randrange(rng, self.total - self.archive)]
             if target.orphan:
                 return (body,)
             # Not out yet: the same words, without the link.
@@ -530,6 +633,64 @@ class Site:
                 f"https://www.agency-{_randrange(rng, 9)}.invalid/news/{_randrange(rng, 10**6)}",
             )
         return (f"{head}. As ", link, f" said, {tail}")
+
+    def _archive_article(self, stub: Stub, rng: Random, related: tuple[int, ...]) -> Article:
+        """An earlier-template or generic article: plain paragraphs; on the earlier template,
+        a leading share of the related articles as inject cards between them (the rest are
+        "see also" links below the text). Authors: one person or none (agency news); the
+        earlier template has meta keywords on some pages, the generic one never."""
+        published = stub.published
+        modified = published
+        if rng.random() < 0.4:
+            modified = published + timedelta(seconds=_randint(rng, 300, 3 * 24 * 3600))
+        earlier = stub.layout == "earlier"
+        weights = ((0, 45), (1, 55), (2, 0)) if earlier else ((0, 30), (1, 55), (2, 15))
+        authors = tuple(dict.fromkeys(rng.sample(text.AUTHORS, _pick(rng, weights))))
+        keywords: tuple[str, ...] = ()
+        if earlier and rng.random() < 0.3:
+            keywords = tuple(text.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 6)))
+        description = text.paragraph(rng, (1, 2))
+        image = make_image(stub.article_id + _randint(rng, 50, 400), published, stub.headline)
+        paragraphs = [text.paragraph(rng) for _ in range(_randint(rng, 4, 12))]
+        if rng.random() < 0.5:
+            paragraphs[0] = f"{rng.choice(text.CITIES)} (Sputnik) - {paragraphs[0]}"
+        blocks: list[Block] = []
+        for body in paragraphs:
+            if rng.random() < 0.15:  # an inline link to another agency: text stays the same
+                head, _, tail = body.partition(". ")
+                if tail:
+                    href = (
+                        f"https://www.agency-{_randrange(rng, 9)}.invalid/{_randrange(rng, 10**6)}"
+                    )
+                    blocks.append(
+                        Block(
+                            "text",
+                            segments=(f"{head}. As ", Link("a statement", href), f" said, {tail}"),
+                        )
+                    )
+                    continue
+            blocks.append(Block("text", segments=(body,)))
+        if earlier and related:
+            shown = _randint(rng, 0, len(related))
+            slots = sorted(_randint(rng, 0, len(blocks) - 1) for _ in range(shown))
+            form = (("old-relative", 80), ("old-former", 20))
+            cards = [Block("related", target=t, form=_pick(rng, form)) for t in related[:shown]]
+            for offset, (slot, card) in enumerate(zip(slots, cards, strict=True)):
+                blocks.insert(slot + 1 + offset, card)
+        return Article(
+            stub,
+            description,
+            tuple(blocks),
+            authors,
+            "",
+            keywords,
+            ", ".join(keywords),
+            published,
+            modified,
+            image,
+            related,
+            tuple("public" for _ in related),
+        )
 
     def _extra_image(self, rng: Random, stub: Stub, n: int) -> Image:
         return make_image(

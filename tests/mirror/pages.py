@@ -10,13 +10,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from tests.mirror import render_article, render_feeds, render_js, render_lists
+from tests.mirror import render_archive, render_article, render_feeds, render_js, render_lists
 from tests.mirror.model import Site
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 
 ARTICLE_PATH = re.compile(r"^(?:/amp)?/\d{8}/(?:[^/?#]*-)?\d{6,}\.html$")
+# The former form of archive articles, /<section>/<YYYYMMDD><id>-<slug>/ (markup.md §1, §4).
+OLD_ARTICLE_PATH = re.compile(r"^/[a-z0-9_]+/\d{8}\d{6,}-[^/]*/$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,26 @@ def render(site: Site, target: str, js: render_js.Options | None = None) -> Page
         index = site.by_path.get(path.removeprefix("/amp") if amp else path)
         if index is None:
             return not_found(site)
+        layout = site.stubs[index].layout
+        if layout == "earlier":
+            return (
+                Page(200, render_archive.earlier_page(site, index)) if not amp else not_found(site)
+            )
+        if layout == "generic":
+            return (
+                Page(200, render_archive.generic_page(site, index)) if not amp else not_found(site)
+            )
         if amp:
             return Page(200, render_article.amp_page(site, index).encode())
         if js is not None and (variant := js.kind(site.stubs[index])):
             return Page(200, render_js.article_page(site, index, variant))
         return Page(200, render_article.page(site, index))
+    if OLD_ARTICLE_PATH.match(path):
+        # The live site redirects the former form to today's [I]; the old form is never a page.
+        index = site.by_old_path.get(path)
+        if index is None:
+            return not_found(site)
+        return Page(301, b"", headers=(("Location", site.stubs[index].path),))
     if path.startswith(render_js.API_PREFIX):
         found = render_js.api(site, path)
         return Page(200, *found) if found is not None else not_found(site)

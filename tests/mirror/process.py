@@ -32,13 +32,15 @@ STOP_TIMEOUT_SECS = 10
 class Mirror:
     """A running mirror: its base URL (no trailing slash), what it serves, its process.
 
-    ``articles`` is the size of the whole site; ``clock()`` says how many of them are out.
+    ``articles`` is the number of articles from 2024 on and ``archive`` of those of 2019-2020
+    before them; ``clock()`` says how many of all of them are out.
     """
 
     url: str
     articles: int
     seed: int
     process: subprocess.Popen[bytes]
+    archive: int = 0
 
     @property
     def pid(self) -> int:
@@ -81,6 +83,7 @@ def run_mirror(
     cpus: set[int] | None = None,
     js_shells: int = 0,
     js_lists: bool = False,
+    archive: int = 0,
 ) -> Iterator[Mirror]:
     """Run ``python -m tests.mirror serve`` for the ``with`` block.
 
@@ -92,6 +95,7 @@ def run_mirror(
     :param cpus: CPUs to pin the server to (Linux), e.g. ``{0}`` for a one-core benchmark
     :param js_shells: percent of articles served script-built (``tests/mirror/render_js.py``)
     :param js_lists: lists load more items only by script
+    :param archive: articles of 2019-2020 served before the others (``tests.mirror.model``)
     """
     command = [sys.executable, "-u", "-m", "tests.mirror", "serve", "--port", "0"]
     command += ["--articles", str(articles), "--seed", str(seed)]
@@ -105,12 +109,14 @@ def run_mirror(
         command += ["--js-shells", str(js_shells)]
     if js_lists:
         command.append("--js-lists")
+    if archive:
+        command += ["--archive", str(archive)]
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, stdout=subprocess.PIPE, preexec_fn=_pin(cpus)
     )
     try:
         url = _first_line(process)
-        yield Mirror(url, articles, seed, process)
+        yield Mirror(url, articles, seed, process, archive)
     finally:
         _stop(process)
 

@@ -374,6 +374,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
     parser.add_argument(
+        "--archive",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also serve M articles of 2019-2020, most in the earlier template (%(default)s)",
+    )
+    parser.add_argument(
         "--published",
         type=int,
         metavar="K",
@@ -428,9 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGTERM or SIGINT; the base URL is the first line on stdout."""
-    if args.published is not None and not 1 <= args.published <= args.articles:
+    total = args.articles + args.archive
+    if args.published is not None and not 1 <= args.published <= total:
         raise SystemExit(
-            f"--published must be between 1 and --articles ({args.articles}), got {args.published}"
+            f"--published must be between 1 and --articles + --archive ({total}),"
+            f" got {args.published}"
         )
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s mirror %(levelname)s %(message)s"
@@ -446,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     started = time.perf_counter()
-    site = Site(args.articles, args.seed, args.published)
+    site = Site(args.articles, args.seed, args.published, args.archive)
     js = render_js.Options(args.js_shells, args.js_lists)
     mirror = Mirror(site, Faults.from_spec(args.faults), access_log, js)
     # The model's objects live until exit: keep them out of every garbage collection.
@@ -457,10 +466,12 @@ async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(url, flush=True)
     log.info(
-        "serving %d of %d articles (seed %d) at %s after %.1fs; faults: %s; js: %d%% shells%s",
+        "serving %d of %d articles (seed %d, %d archive) at %s after %.1fs; faults: %s;"
+        " js: %d%% shells%s",
         len(site),
         site.total,
         args.seed,
+        args.archive,
         url,
         time.perf_counter() - started,
         args.faults or "none",

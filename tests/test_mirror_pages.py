@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -338,3 +340,206 @@ def test_reference_reader_recovers_the_truth(site: Site) -> None:
         }
         expected["publisher"] = truth["publisher"] is not None
         assert found == expected, (index, truth["variants"])
+
+
+# -- archive pages: the earlier template (markup.md §4) and an unknown one ---------------------
+
+ARCHIVE = 500
+OLD_FORM = re.compile(r"^/[a-z0-9_]+/(\d{8})(\d{6,})-([^/]*)/$")
+EARLIER_SELECTORS = [
+    "html[itemscope][itemtype$='/NewsArticle']",
+    "html[itemscope][itemtype$='/Article']",
+    'meta[itemprop=datePublished][name=pubdate][content$="Z"]',
+    'meta[itemprop=dateModified][name=lastmod][content$="Z"]',
+    'meta[itemprop=dateCreated][content$="Z"]',
+    'meta[name="analytics:p_ts"]',
+    'meta[name=author][content$=". Sputnik International"]',
+    "meta[name=keywords]",
+    "div.b-article__meta [itemprop=image]",
+    "div.b-article__meta [itemprop=publisher] [itemprop=logo]",
+    "div.b-article__meta [itemprop=author][itemtype$='/Person'] [itemprop=name]",
+    "div.b-article__meta [itemprop=author][itemtype$='/Organization'] [itemprop=name]",
+    "div.b-article__header-title > h1[itemprop=headline]",
+    "div.b-article__header-title > h1[itemprop=name]",
+    "div.b-header > div.b-article__header > div.b-article__header-copy",
+    "time.b-article__refs-date[itemprop=dateCreated][datetime]",
+    "time.b-article__refs-date-upd",
+    "div.b-article__refs-author > a[rel=author]",
+    "a.b-article__refs-rubric[itemprop=articleSection]",
+    "div.b-article__lead[itemprop=description] > p",
+    "div.b-article__text[itemprop=articleBody] > p",
+    "div.b-article__text div.b-inject.m-inject-min div.b-inject__media a img[src$='.svg']",
+    "div.b-article__text div.b-inject div.b-inject__copy",
+    "div.b-article__text div.b-inject div.b-inject__content > a",
+    "div.b-article__text > p.b-disclaimer",
+    "div.b-article__refs div.b-article__refs-tags > a[href^='/tags/']",
+    "div.b-article__refs a[href^='/trend/']",
+    "div.b-article__refs dl.b-article__refs-item > dd > a > strong",
+    'meta[property="og:type"][content=website]',
+    'meta[property="og:image"][content*="/sharing_snippet/"]',
+    'link[rel=canonical][href^="https://sputniknews.com/"]',
+]
+
+
+@pytest.fixture(scope="module")
+def archive_site() -> Site:
+    return Site(300, archive=ARCHIVE)
+
+
+def old_canonical(href: str) -> str | None:
+    """``canonical``, and the earlier template's ``/<section>/<YYYYMMDD><id>-<slug>/`` form."""
+    url = urljoin(PUBLIC_ORIGIN + "/", href.strip())
+    parts = urlsplit(url)
+    match = OLD_FORM.match(parts.path)
+    if match and parts.hostname in ("sputnikglobe.com", "sputniknews.com"):
+        day, article_id, slug = match.groups()
+        return f"{PUBLIC_ORIGIN}/{day}/{slug}-{article_id}.html"
+    return canonical(href)
+
+
+def layout_of(sel: Selector) -> str:
+    """The plan's rule: today's article markup, else the earlier template's, else generic."""
+    if sel.css("div.article, h1.article__title"):
+        return "current"
+    if sel.css("[class*=b-article__]") or (
+        sel.css("html[itemscope]") and sel.css("meta[name=pubdate]")
+    ):
+        return "earlier"
+    return "generic"
+
+
+def _strip_house(name: str) -> str:
+    return name.removesuffix(". Sputnik International").strip()
+
+
+def read_earlier(text: str) -> dict[str, Any]:
+    """markup.md §4 alone: the values a perfect crawler takes from an earlier-template page."""
+    sel = Selector(text)
+    outside_cards = ".//text()[not(ancestor::div[contains(@class, 'b-inject')])]"
+    body = [
+        collapse("".join(p.xpath(outside_cards).getall()))
+        for p in sel.css("div.b-article__text[itemprop=articleBody] > p:not(.b-disclaimer)")
+    ]
+    cards = sel.css("div.b-article__text div.b-inject__content > a::attr(href)").getall()
+    see_also = sel.css("div.b-article__refs dl.b-article__refs-item dd a::attr(href)").getall()
+    persons = sel.css("a[rel=author]::text").getall() or [
+        _strip_house(n)
+        for n in sel.css(
+            "div.b-article__meta [itemprop=author][itemtype$='/Person'] [itemprop=name]"
+            "::attr(content)"
+        ).getall()
+    ]
+    keywords = sel.css("meta[name=keywords]::attr(content)").get() or ""
+    modified = sel.css("meta[name=lastmod]::attr(content)").get()
+    return {
+        "headline": collapse(sel.css("div.b-article__header-title > h1").xpath("string()").get()),
+        "description": collapse(sel.css("div.b-article__lead").xpath("string()").get()),
+        "body": "\n\n".join(p for p in body if p),
+        "section": collapse(sel.css("a.b-article__refs-rubric::text").get()).lower(),
+        "tags": [t.lower() for t in sel.css("div.b-article__refs-tags > a::text").getall()],
+        "keywords": [k.strip() for k in keywords.split(",") if k.strip()],
+        "authors": [collapse(p) for p in persons],
+        "published_at": utc(sel.css("meta[name=pubdate]::attr(content)").get()),
+        "created_at": utc(sel.css("meta[itemprop=dateCreated]::attr(content)").get()),
+        "modified_at": utc(modified) if modified else None,
+        "image_url": sel.css(
+            "div.b-article__meta [itemprop=image] [itemprop=url]::attr(href)"
+        ).get(),
+        "related_urls": list(dict.fromkeys(filter(None, map(old_canonical, cards + see_also)))),
+        "publisher": None,
+        "images": [],
+    }
+
+
+def read_generic(text: str) -> dict[str, Any]:
+    """No class names: metas, the ``<h1>``, ``rel=author``, and as body the ``<p>`` children of
+    the element that holds the most paragraph text."""
+    sel = Selector(text)
+
+    def meta(name: str) -> list[str]:
+        return sel.css(f'meta[property="{name}"]::attr(content)').getall()
+
+    best, best_length = [], 0
+    for parent in sel.xpath("//body//*[p]"):
+        paragraphs = [collapse(p.xpath("string()").get()) for p in parent.xpath("./p")]
+        length = sum(map(len, paragraphs))
+        if length > best_length:
+            best, best_length = paragraphs, length
+    modified = meta("article:modified_time")
+    return {
+        "headline": collapse(sel.css("h1").xpath("string()").get()),
+        "description": collapse(meta("og:description")[0]),
+        "body": "\n\n".join(p for p in best if p),
+        "section": meta("article:section")[0].lower(),
+        "tags": [t.lower() for t in meta("article:tag")],
+        "keywords": [],
+        "authors": sel.css("a[rel=author]::text").getall(),
+        "published_at": utc(meta("article:published_time")[0]),
+        "created_at": None,
+        "modified_at": utc(modified[0]) if modified else None,
+        "image_url": meta("og:image")[0],
+        "related_urls": [],
+        "publisher": None,
+        "images": [],
+    }
+
+
+def test_earlier_pages_carry_every_selector_of_section_4(archive_site: Site) -> None:
+    missing = set(EARLIER_SELECTORS)
+    for stub in archive_site.stubs[:ARCHIVE]:
+        if stub.layout == "earlier" and missing:
+            sel = Selector(page_html(archive_site, stub.index))
+            missing -= {s for s in missing if sel.css(s)}
+    assert not missing
+
+
+def test_archive_pages_have_no_jsonld_and_old_form_links(archive_site: Site) -> None:
+    for stub in archive_site.stubs[:ARCHIVE]:
+        if stub.layout == "current":
+            continue
+        text = page_html(archive_site, stub.index)
+        sel = Selector(text)
+        assert not sel.css('script[type="application/ld+json"]')
+        assert not sel.css("div.article, h1.article__title")
+        if stub.layout == "earlier":
+            assert sel.css("link[rel=canonical]::attr(href)").get() == (
+                "https://sputniknews.com" + stub.old_path
+            )
+            hrefs = sel.css("div.b-inject a::attr(href), dl a::attr(href)").getall()
+            assert all(OLD_FORM.match(urlsplit(h).path) for h in hrefs), hrefs
+            assert len(sel.css("script")) >= 6  # script-heavy, yet every text is in the HTML
+        else:
+            assert not sel.css("[itemscope], [itemprop]")
+            assert sel.css('meta[property="og:type"]::attr(content)').get() == "article"
+            for part in ("cookie", "comments", "related-stories", "share", "<footer"):
+                assert part in text, part
+
+
+def test_archive_page_weight(archive_site: Site) -> None:
+    earlier = [
+        len(pages.render(archive_site, s.path).body)
+        for s in archive_site.stubs[:ARCHIVE]
+        if s.layout == "earlier"
+    ]
+    assert min(earlier) >= 90_000 and max(earlier) <= 260_000
+
+
+def test_reference_reader_recovers_the_archive_truth(archive_site: Site) -> None:
+    """Earlier and generic pages give their truth, field by field; the layout rule tells which
+    is which; generic bodies are read without a class name, as a text extractor would."""
+    seen = Counter()
+    for index in range(ARCHIVE):
+        truth = record(archive_site, index)
+        sel_text = page_html(archive_site, index)
+        layout = layout_of(Selector(sel_text))
+        assert layout == truth["layout"], index
+        seen[layout] += 1
+        if layout == "current":
+            continue
+        found = (read_earlier if layout == "earlier" else read_generic)(sel_text)
+        expected = {k: truth[k] for k in found}
+        if layout == "generic":
+            similarity = SequenceMatcher(None, found.pop("body"), expected.pop("body")).ratio()
+            assert similarity >= 0.95, (index, similarity)
+        assert found == expected, (index, layout)
+    assert min(seen.values()) >= ARCHIVE // 20 and set(seen) == {"current", "earlier", "generic"}

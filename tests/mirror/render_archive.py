@@ -22,7 +22,7 @@ inside its ``<p>``, so the paragraphs an HTML parser sees are the model's.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from html import escape
 from random import Random
 
@@ -36,6 +36,7 @@ DISCLAIMER = (
     " necessarily reflect those of Sputnik."
 )
 PLACEHOLDER = "/i/svg/placeholder.svg"
+MOSCOW = timezone(timedelta(hours=3))
 STORIES = ("world_news", "us_politics", "middle_east", "trade_war", "arms_race")
 _EARLIER_SCRIPTS = (
     '<script src="/min/js/libs/lazysizes.min.js" async></script>\n'
@@ -153,8 +154,9 @@ def _earlier_refs(site: Site, article: Article, rng: Random) -> str:
     stub = article.stub
     tags = ", ".join(f'<a href="/tags/{t.path.strip("/")}/">{_text(t.name)}</a>' for t in stub.tags)
     cards = {b.target for b in article.blocks if b.kind == "related"}
+    form = "old-former" if rng.random() < 0.3 else "old-relative"
     see_also = "".join(
-        f'<dd><a href="{_attr(_old_href(site.stubs[t], "old-relative"))}">'
+        f'<dd><a href="{_attr(_old_href(site.stubs[t], form))}">'
         f"<strong>{_text(site.stubs[t].headline)}</strong></a></dd>"
         for t in article.related
         if t not in cards
@@ -306,6 +308,8 @@ def generic_page(site: Site, index: int) -> bytes:
     stub = article.stub
     rng = Random(f"{stub.key}:html")
     photo = article.image
+    zone = MOSCOW if rng.random() < 0.5 else stub.published.tzinfo
+    published = stub.published.astimezone(zone).isoformat()
     metas = [
         '<meta property="og:type" content="article">',
         f'<meta property="og:title" content="{_attr(stub.headline)}">',
@@ -313,11 +317,12 @@ def generic_page(site: Site, index: int) -> bytes:
         f'<meta property="og:url" content="{stub.url}">',
         f'<meta property="og:image" content="{photo.main_url}">',
         '<meta property="og:site_name" content="World Desk">',
-        f'<meta property="article:published_time" content="{stub.published.isoformat()}">',
+        f'<meta property="article:published_time" content="{published}">',
     ]
     if article.modified != stub.published:
         metas.append(
-            f'<meta property="article:modified_time" content="{article.modified.isoformat()}">'
+            f'<meta property="article:modified_time"'
+            f' content="{article.modified.astimezone(zone).isoformat()}">'
         )
     metas.append(f'<meta property="article:section" content="{_rubric(stub.section)}">')
     metas += [f'<meta property="article:tag" content="{_attr(t.name)}">' for t in stub.tags]
@@ -365,7 +370,7 @@ def generic_page(site: Site, index: int) -> bytes:
         f'<div class="story-head"><div class="kicker"><a href="/{stub.section}/">'
         f"{_rubric(stub.section)}</a></div>"
         f'<h1 class="story-title">{_text(stub.headline)}</h1>'
-        f'<div class="story-meta">{_byline(article)} <time datetime="{stub.published.isoformat()}">'
+        f'<div class="story-meta">{_byline(article)} <time datetime="{published}">'
         f"{stub.published:%B %d, %Y %H:%M} UTC</time></div></div>"
         f"{share}"
         f'<figure class="story-figure"><img src="{photo.main_url}" alt="{_attr(photo.alt)}">'

@@ -93,6 +93,7 @@ ARCHIVE_ID_SPAN = 8_000_000  # ids of 2019-2020 run from about 1073600000 to 108
 LAYOUTS = (("earlier", 70), ("generic", 10), ("current", 20))
 ARCHIVE_ORPHAN_PERCENT = 4
 ARCHIVE_BACK = 80  # archive related links reach this many articles back (forward: half)
+ARCHIVE_REACH = 300  # the first 2024 articles that may link back into the archive
 
 
 T = TypeVar("T")
@@ -457,12 +458,25 @@ class Site:
                 break
             forward = rng.random() < 0.15 and not stub.key.startswith("real:")
             target = index + rng.randint(1, 150) if forward else index - rng.randint(1, 300)
-            if not 0 <= target < self.total or target == index or target in chosen:
+            if not self.archive <= target < self.total or target == index or target in chosen:
                 continue
             if self.all_stubs[target].orphan:
                 continue
             chosen.append(target)
+        if len(chosen) < len(RELATED_COUNT_WEIGHTS) - 1 and not stub.key.startswith("real:"):
+            chosen += self._archive_link(stub)
         return tuple(chosen)
+
+    def _archive_link(self, stub: Stub) -> tuple[int, ...]:
+        """Half of the first ``ARCHIVE_REACH`` 2024 articles link to one archive article, from
+        a random stream of their own: their other links, text and blocks stay the same."""
+        if not self.archive or stub.index - self.archive >= ARCHIVE_REACH:
+            return ()
+        rng = Random(f"{stub.key}:archive")
+        if rng.random() >= 0.5:
+            return ()
+        target = self.archive - 1 - int(rng.random() * min(self.archive, ARCHIVE_BACK))
+        return () if self.all_stubs[target].orphan else (target,)
 
     def _archive_related(self, stub: Stub) -> tuple[int, ...]:
         """Archive articles link to archive articles only; an unknown template's related
@@ -525,10 +539,15 @@ class Site:
         keywords_raw = rng.choice((", ", ",", " , ")).join(keywords) + rng.choice(("", ",", ", "))
         description = text.paragraph(rng, (1, 2))
         image = make_image(stub.article_id + _randint(rng, 50, 400), published, stub.headline)
-        blocks = self._body_blocks(rng, stub, related, kind)
+        # Links into the archive come last and draw nothing from this page's stream.
+        own = tuple(t for t in related if t >= self.archive)
+        back = related[len(own) :]
+        blocks = self._body_blocks(rng, stub, own, kind)
+        if back and not stub.variants.jsonld_valid:  # cards are then the only related source
+            blocks += tuple(Block("related", target=t, form="public") for t in back)
         jsonld_forms = tuple(
-            _pick(rng, (("public", 85), ("former", 10), ("query", 5))) for _ in related
-        )
+            _pick(rng, (("public", 85), ("former", 10), ("query", 5))) for _ in own
+        ) + tuple("public" for _ in back)
         return Article(
             stub,
             description,

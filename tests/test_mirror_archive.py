@@ -47,7 +47,8 @@ def test_archive_comes_first_and_is_2019_2020(site: Site) -> None:
         assert pages.ARTICLE_PATH.match(stub.path) and stub.path.endswith(
             f"-{stub.article_id}.html"
         )
-        assert stub.old_path == f"/{stub.section}/{stub.day}{stub.article_id}-" + (
+        section = "arab_world" if stub.language == "ar" else stub.section
+        assert stub.old_path == f"/{section}/{stub.day}{stub.article_id}-" + (
             stub.path.split("/")[2].rsplit("-", 1)[0] + "/"
         )
         assert pages.OLD_ARTICLE_PATH.match(stub.old_path)
@@ -56,6 +57,8 @@ def test_archive_comes_first_and_is_2019_2020(site: Site) -> None:
 
 def test_layout_proportions(site: Site) -> None:
     counts = Counter(s.layout for s in site.stubs[:ARCHIVE])
+    arabic = [s for s in site.stubs[:ARCHIVE] if s.language == "ar"]
+    assert {s.layout for s in arabic} == {"earlier"} and len(arabic) >= ARCHIVE // 25
     for layout, percent in model.LAYOUTS:
         p = percent / 100
         sigma = math.sqrt(ARCHIVE * p * (1 - p))
@@ -100,6 +103,9 @@ def test_archive_truth(site: Site) -> None:
         assert all(
             site.by_path[u[len(model.PUBLIC_ORIGIN) :]] < ARCHIVE for u in rec["related_urls"]
         )
+        if site.stubs[index].language == "ar":
+            assert rec["language"] == "ar" and rec["section"] == "العالم العربي"
+            assert rec["authors"] == [] and re.search("[\u0600-\u06ff]", rec["body"])
         if rec["layout"] == "generic":
             assert rec["related_urls"] == [] and rec["created_at"] is None
             assert rec["keywords"] == []

@@ -13,6 +13,7 @@ keywords only on pages with ``meta[name=keywords]``; related: the inject cards, 
 also" links. Generic pages carry ``og:``/``article:`` metas, an ``<h1>``, a ``<time>``, a byline
 and the text: no creation time, a modification time only when they show one, no related links
 (a crawler cannot tell their related stories from any other list). ``layout`` says which.
+Arabic pages (``language`` ``ar``) have an Arabic rubric as section and no person as author.
 
 Beside the columns a record has ``status`` (``article``, or ``rejected`` with ``reject_reason``),
 ``robots_allowed``, ``variants``, ``path`` (where the mirror serves it) and ``old_path`` (the
@@ -142,7 +143,7 @@ def _archive_record(site: Site, article: Article) -> dict[str, Any]:
         "keywords": list(article.keywords),
         "authors": list(article.authors),
         "genre": None,
-        "language": "en",
+        "language": stub.language,
         "published_at": iso(stub.published),
         "created_at": iso(article.created) if earlier else None,
         "modified_at": iso(modified) if modified else None,

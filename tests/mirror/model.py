@@ -94,6 +94,7 @@ LAYOUTS = (("earlier", 70), ("generic", 10), ("current", 20))
 ARCHIVE_ORPHAN_PERCENT = 4
 ARCHIVE_BACK = 80  # archive related links reach this many articles back (forward: half)
 ARCHIVE_REACH = 300  # the first 2024 articles that may link back into the archive
+ARABIC_PERCENT = 15  # of earlier-template pages: arabic.sputniknews.com's
 
 
 T = TypeVar("T")
@@ -147,6 +148,7 @@ class Stub:
     variants: Variants
     layout: str = "current"  # current | earlier | generic (see LAYOUTS)
     old_path: str = ""  # archive articles: /<section>/<YYYYMMDD><id>-<slug>/, a 301 to path
+    language: str = "en"  # "ar": an arabic.sputniknews.com page (earlier template, rtl)
 
     @property
     def url(self) -> str:
@@ -411,6 +413,13 @@ class Site:
         slug = text.slugify(headline)
         day = published.strftime("%Y%m%d")
         section = rng.choice(text.SECTIONS)
+        tags = tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 7))))
+        language, path_section = "en", section
+        if layout == "earlier" and rng.randrange(100) < ARABIC_PERCENT:
+            # Arabic words, a Latin slug (the URL keeps the English one), an Arabic rubric.
+            language, path_section = "ar", text.ARABIC_SECTION_PATH
+            headline, section = text.arabic_headline(rng), text.ARABIC_SECTION
+            tags = tuple(rng.sample(text.ARABIC_TAGS, rng.randint(1, 3)))
         return Stub(
             -1,
             key,
@@ -419,12 +428,13 @@ class Site:
             headline,
             published,
             section,
-            tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 7)))),
+            tags,
             orphan=rng.randrange(100) < ARCHIVE_ORPHAN_PERCENT,
             chain=False,
             variants=variants,
             layout=layout,
-            old_path=f"/{section}/{day}{article_id}-{slug}/",
+            old_path=f"/{path_section}/{day}{article_id}-{slug}/",
+            language=language,
         )
 
     # -- graph ------------------------------------------------------------------------------
@@ -668,14 +678,20 @@ class Site:
         keywords: tuple[str, ...] = ()
         if earlier and rng.random() < 0.3:
             keywords = tuple(text.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 6)))
-        description = text.paragraph(rng, (1, 2))
+        arabic = stub.language == "ar"
+        if arabic:  # agency news, in Arabic
+            authors, keywords = (), ()
+        paragraph = text.arabic_paragraph if arabic else text.paragraph
+        description = paragraph(rng, (1, 2))
         image = make_image(stub.article_id + _randint(rng, 50, 400), published, stub.headline)
-        paragraphs = [text.paragraph(rng) for _ in range(_randint(rng, 4, 12))]
-        if rng.random() < 0.5:
+        paragraphs = [paragraph(rng) for _ in range(_randint(rng, 4, 12))]
+        if not arabic and rng.random() < 0.5:
             paragraphs[0] = f"{rng.choice(text.CITIES)} (Sputnik) - {paragraphs[0]}"
         blocks: list[Block] = []
         for body in paragraphs:
-            if rng.random() < 0.15:  # an inline link to another agency: text stays the same
+            if (
+                not arabic and rng.random() < 0.15
+            ):  # an inline link to another agency: text stays the same
                 head, _, tail = body.partition(". ")
                 if tail:
                     href = (

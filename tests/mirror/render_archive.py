@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from html import escape
 from random import Random
 
-from tests.mirror import boilerplate
+from tests.mirror import boilerplate, text
 from tests.mirror import seed as real
 from tests.mirror.model import FORMER_ORIGIN, IMAGE_ORIGIN, Article, Block, Site, Stub
 
@@ -66,6 +66,8 @@ def _shown(moment: datetime) -> str:
 
 
 def _rubric(section: str) -> str:
+    if section == text.ARABIC_SECTION:
+        return section
     return "US" if section == "us" else section.title()
 
 
@@ -181,10 +183,14 @@ def earlier_page(site: Site, index: int) -> bytes:
     itemtype = "Article" if rng.random() < 0.2 else "NewsArticle"
     hero = rng.random() < 0.4
     disclaimer = rng.random() < 0.25
-    old_url = FORMER_ORIGIN + stub.old_path
+    arabic = stub.language == "ar"
+    house = "Sputnik Arabic" if arabic else "Sputnik International"
+    origin = "https://arabic.sputniknews.com" if arabic else FORMER_ORIGIN
+    old_url = origin + stub.old_path
+    section_path = stub.old_path.split("/")[1]
     stamp = int(stub.published.timestamp())
     head = [
-        f"<title>{_text(stub.headline)} - Sputnik International</title>",
+        f"<title>{_text(stub.headline)} - {house}</title>",
         f'<meta name="description" content="{_attr(article.description)}">',
     ]
     if article.keywords:
@@ -199,13 +205,13 @@ def earlier_page(site: Site, index: int) -> bytes:
         f'<meta itemprop="dateModified" name="lastmod" content="{_z(article.modified)}">',
         f'<meta itemprop="dateCreated" content="{_z(article.created)}">',
         f'<meta name="analytics:p_ts" content="{stamp}">',
-        f'<meta name="analytics:rubric" content="{stub.section}">',
+        f'<meta name="analytics:rubric" content="{section_path}">',
         f'<meta property="og:title" content="{_attr(stub.headline)}">',
         f'<meta property="og:description" content="{_attr(article.description)}">',
         f'<meta property="og:url" content="{old_url}">',
         '<meta property="og:type" content="website">',
-        '<meta property="og:site_name" content="Sputnik International">',
-        f'<meta property="og:image" content="https://sputniknews.com/sharing_snippet/'
+        f'<meta property="og:site_name" content="{house}">',
+        f'<meta property="og:image" content="{origin}/sharing_snippet/'
         f'{stub.article_id}.png?{stamp}">',
         f'<link rel="canonical" href="{old_url}">',
         boilerplate.STYLE,
@@ -249,7 +255,7 @@ def earlier_page(site: Site, index: int) -> bytes:
         )
     info = (
         f'<div class="b-article__refs-info">{byline}'
-        f'<a class="b-article__refs-rubric" itemprop="articleSection" href="/{stub.section}/">'
+        f'<a class="b-article__refs-rubric" itemprop="articleSection" href="/{section_path}/">'
         f"{_rubric(stub.section)}</a>"
         f'<time class="b-article__refs-date" itemprop="dateCreated"'
         f' datetime="{stub.published:%Y-%m-%dT%H:%M}">{_shown(stub.published)}</time>{updated}'
@@ -265,8 +271,9 @@ def earlier_page(site: Site, index: int) -> bytes:
         'Comments</div><div class="b-comments__list" data-load="/services/comments/"></div>'
         "</div></div>"
     )
+    lang = 'lang="ar" dir="rtl"' if arabic else 'lang="en"'
     page = (
-        '<!DOCTYPE html>\n<html lang="en" itemscope'
+        f"<!DOCTYPE html>\n<html {lang} itemscope"
         f' itemtype="{SCHEMA}/{itemtype}" prefix="og: http://ogp.me/ns#"><head>\n'
         '<meta charset="utf-8">\n'
         + "\n".join(head)

@@ -393,3 +393,60 @@ def keyword_phrases(rng: Random, tags: list[Tag], count: int) -> list[str]:
         if phrase not in phrases:
             phrases.append(phrase)
     return phrases
+
+
+# -- Arabic (arabic.sputniknews.com, 2019-2020) ------------------------------------------------
+
+ARABIC_SECTION = "العالم العربي"  # the rubric's text; its path is /arab_world/
+ARABIC_SECTION_PATH = "arab_world"
+_AR_SUBJECTS = (
+    "وزير الخارجية الروسي سيرغي لافروف",
+    "الرئيس الروسي فلاديمير بوتين",
+    "الجامعة العربية",
+    "الحكومة السورية",
+    "وزارة الدفاع الروسية",
+    "الأمم المتحدة",
+    "المملكة العربية السعودية",
+    "الرئيس المصري",
+    "البرلمان العراقي",
+    "منظمة أوبك",
+)
+_AR_VERBS = ("أعلن", "أكد", "بحث", "رفض", "دعا إلى", "رحب بـ", "ناقش", "حذر من")
+_AR_OBJECTS = (
+    "اتفاق وقف إطلاق النار",
+    "التعاون الاقتصادي",
+    "الأزمة في المنطقة",
+    "المفاوضات الجديدة",
+    "العقوبات الغربية",
+    "إمدادات الحبوب",
+    "أسعار النفط",
+    "الوضع الإنساني",
+)
+_AR_TAILS = (
+    "يوم الأحد",
+    "خلال اجتماع في موسكو",
+    "في بيان رسمي",
+    "وفقا لمصادر مطلعة",
+    "في مؤتمر صحفي",
+    "على هامش القمة",
+)
+ARABIC_TAGS: tuple[Tag, ...] = tuple(
+    Tag(name, f"/keyword_ar_{path}/")
+    for name, path in (
+        ("روسيا", "russia"),
+        ("سوريا", "syria"),
+        ("مصر", "egypt"),
+        ("السعودية", "saudi_arabia"),
+        ("النفط", "oil"),
+        ("الأمم المتحدة", "un"),
+    )
+)
+
+
+def arabic_headline(rng: Random) -> str:
+    return f"{rng.choice(_AR_SUBJECTS)} {rng.choice(_AR_VERBS)} {rng.choice(_AR_OBJECTS)}"
+
+
+def arabic_paragraph(rng: Random, sentences: tuple[int, int] = (2, 4)) -> str:
+    count = sentences[0] + int(rng.random() * (sentences[1] - sentences[0] + 1))
+    return " ".join(f"{arabic_headline(rng)} {rng.choice(_AR_TAILS)}." for _ in range(count))

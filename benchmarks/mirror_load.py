@@ -11,6 +11,7 @@ Examples:
     python benchmarks/mirror_load.py
     python benchmarks/mirror_load.py --articles 5000 --connections 32 --duration 5
     python benchmarks/mirror_load.py --workers 1 --server-cpu 1 --warmup 0
+    python benchmarks/mirror_load.py --archive 5000   # 2019-2020 pages of every layout too
 """
 
 from __future__ import annotations
@@ -181,16 +182,19 @@ def split_cpus(server_cpu: int) -> tuple[set[int] | None, set[int] | None]:
 
 
 def run(args: argparse.Namespace) -> Result:
-    site = Site(args.articles, args.seed)
+    site = Site(args.articles, args.seed, archive=args.archive)
     paths = [stub.path for stub in site.stubs]
     server_cpus, client_cpus = split_cpus(args.server_cpu)
     print(
-        f"mirror: {args.articles} articles, server on CPU {sorted(server_cpus or [])}, "
+        f"mirror: {args.articles} articles + {args.archive} archive, "
+        f"server on CPU {sorted(server_cpus or [])}, "
         f"{args.workers} client process(es) x {args.connections // args.workers} connections "
         f"on CPUs {sorted(client_cpus or [])}",
         file=sys.stderr,
     )
-    with run_mirror(articles=args.articles, seed=args.seed, cpus=server_cpus) as mirror:
+    with run_mirror(
+        articles=args.articles, seed=args.seed, cpus=server_cpus, archive=args.archive
+    ) as mirror:
         start = time.monotonic() + START_DELAY_SECS + args.warmup
         window = (start, start + args.duration)
         context = multiprocessing.get_context("fork")
@@ -244,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--articles", type=int, default=DEFAULT_ARTICLES)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--archive", type=int, default=0, help="articles of 2019-2020 too")
     parser.add_argument("--connections", "-c", type=int, default=16, help="concurrent connections")
     parser.add_argument("--duration", "-d", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")

@@ -526,6 +526,12 @@ def test_archive_page_weight(archive_site: Site) -> None:
         if s.layout == "earlier"
     ]
     assert min(earlier) >= 90_000 and max(earlier) <= 260_000
+    generic = [
+        len(pages.render(archive_site, s.path).body)
+        for s in archive_site.stubs[:ARCHIVE]
+        if s.layout == "generic"
+    ]
+    assert min(generic) >= 60_000
 
 
 def test_reference_reader_recovers_the_archive_truth(archive_site: Site) -> None:

@@ -390,6 +390,8 @@ class Site:
         published = ARCHIVE_START + timedelta(
             seconds=int(span * (ordinal + rng.random() * 0.9) / count)
         )
+        if layout == "current":  # today's template writes times to the minute
+            published = published.replace(second=0)
         step = ARCHIVE_ID_SPAN // count
         article_id = FIRST_ARCHIVE_ID + ordinal * step + rng.randrange(max(1, step - step // 10))
         while article_id in taken:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.crawl import run_crawl
-from tests.mirror import model, pages
+from tests.mirror import model, pages, render_lists
 from tests.mirror.manifest import COLUMNS, reachable, record
 from tests.mirror.model import Site
 from tests.mirror.process import REPO_ROOT, Mirror, run_mirror
@@ -134,6 +134,9 @@ def test_sitemaps_and_listings_name_the_archive(site: Site) -> None:
     listed = re.findall(r"<loc>([^<]+)</loc>", month.body.decode())
     assert listed == [s.url for s in reversed(site.stubs[:ARCHIVE]) if s.day[:6] == "202003"]
     assert listed
+    for section in ("world", "economy"):
+        listed = render_lists._section_index(site)[section]
+        assert listed[-1] < ARCHIVE  # the last "more" fragments of a section list reach 2019
     rss = pages.render(site, "/export/rss2/archive/index.xml").body.decode()
     assert not any(s.url in rss for s in site.stubs[:ARCHIVE])  # the feed is the latest 100
 

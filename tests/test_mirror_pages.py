@@ -371,6 +371,7 @@ EARLIER_SELECTORS = [
     "div.b-article__text div.b-inject.m-inject-min div.b-inject__media a img[src$='.svg']",
     "div.b-article__text div.b-inject div.b-inject__copy",
     "div.b-article__text div.b-inject div.b-inject__content > a",
+    "div.b-article__text div.b-inject div.b-inject__audio audio",
     "div.b-article__text > p.b-disclaimer",
     "div.b-article__refs div.b-article__refs-tags > a[href^='/tags/']",
     "div.b-article__refs a[href^='/trend/']",

@@ -8,7 +8,8 @@ pages in a ``div.b-header`` above the column, with the hero image and its credit
 ``time.b-article__refs-date`` and ``(updated ...)``, ``analytics:p_ts``, the ``rel=author`` byline,
 ``a.b-article__refs-rubric``, ``div.b-article__lead``, one ``div.b-article__text`` of plain
 ``<p>``s with ``div.b-inject`` cards nested inside ``<p>``s (old-form links, lazy SVG
-placeholders), ``p.b-disclaimer`` on opinion pieces, then ``div.b-article__refs`` (tags, a story,
+placeholders; a radio show's ``b-inject__audio`` player on some), ``p.b-disclaimer`` on opinion
+pieces, then ``div.b-article__refs`` (tags, a story,
 "see also"), ``og:type`` website, a ``/sharing_snippet/`` ``og:image``, a canonical link naming the
 old form, and many scripts; every text is in the HTML.
 
@@ -103,9 +104,21 @@ def _inject(site: Site, block: Block) -> str:
     )
 
 
-def _earlier_text(site: Site, article: Article, disclaimer: bool, rng: Random) -> str:
+def _audio(stub: Stub) -> str:
+    """A radio show's player, the inject of radio pages: neither body text nor a related link."""
+    return (
+        '<div class="b-inject m-inject-audio"><div class="b-inject__audio">'
+        f'<audio preload="none" data-src="/audio/{stub.article_id}.mp3"></audio>'
+        '<div class="b-inject__audio-title">The Critical Hour</div>'
+        '<div class="b-inject__audio-duration">00:58:12</div></div></div>'
+    )
+
+
+def _earlier_text(
+    site: Site, article: Article, disclaimer: bool, rng: Random, radio: bool = False
+) -> str:
     """The ``<p>``s; a card sits in its own ``<p>`` or at the end of the one before it."""
-    out: list[str] = []
+    out: list[str] = [f"<p>{_audio(article.stub)}</p>"] if radio else []
     blocks = article.blocks
     k = 0
     while k < len(blocks):
@@ -183,6 +196,7 @@ def earlier_page(site: Site, index: int) -> bytes:
     itemtype = "Article" if rng.random() < 0.2 else "NewsArticle"
     hero = rng.random() < 0.4
     disclaimer = rng.random() < 0.25
+    radio = rng.random() < 0.1
     arabic = stub.language == "ar"
     house = "Sputnik Arabic" if arabic else "Sputnik International"
     origin = "https://arabic.sputniknews.com" if arabic else FORMER_ORIGIN
@@ -265,7 +279,7 @@ def earlier_page(site: Site, index: int) -> bytes:
         f'<div class="b-article" data-id="{stub.article_id}">{_earlier_meta(article)}{header}'
         f"{info}{announce}"
         f'<div class="b-article__lead" itemprop="description"><p>{_text(article.description)}'
-        f"</p></div>\n{_earlier_text(site, article, disclaimer, rng)}\n"
+        f"</p></div>\n{_earlier_text(site, article, disclaimer, rng, radio)}\n"
         f"{_earlier_refs(site, article, rng)}"
         f'<div class="b-comments" data-article="{stub.article_id}"><div class="b-comments__title">'
         'Comments</div><div class="b-comments__list" data-load="/services/comments/"></div>'

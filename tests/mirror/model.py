@@ -257,8 +257,10 @@ class Site:
 
     :param articles: articles in the site once all are published
     :param seed: seeds every random choice
-    :param published: how many of them are out (the first ones in publication order); all by
-        default
+    :param published: how many of them are out (the first ones in publication order, the
+        archive first); all by default
+    :param archive: articles of 2019-2020 added before the ``articles`` (see the module
+        docstring); none by default, so a site without it is the same as before it existed
     """
 
     def __init__(

@@ -30,7 +30,7 @@ COLUMNS = (
     "url", "article_id", "site", "headline", "description", "body", "section", "tags",
     "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
     "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
-    "content_hash",
+    "content_hash", "layout",
 )  # fmt: skip
 
 
@@ -102,6 +102,7 @@ def record(site: Site, index: int) -> dict[str, Any]:
         "copyright_year": stub.published.year if jsonld else None,
         "word_count": len(body.split()),
         "content_hash": content_hash(headline, body),
+        "layout": "current",  # every page the mirror serves is in the current template
         "status": "rejected" if reason else "article",
         "reject_reason": reason,
         "robots_allowed": stub.day != ROBOTS_DISALLOWED_DAY,

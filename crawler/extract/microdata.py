@@ -57,7 +57,8 @@ def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for prop, field in FIELDS.items():
-        value = first_text(props.get(prop))
+        # An <a itemprop> gives its href (the earlier template's rubric link): not text.
+        value = first_text([v for v in props.get(prop, ()) if not _is_link(v)])
         if value and field not in out:
             out[field] = value
     authors = _persons(props.get("author")) or _persons(props.get("creator"))
@@ -85,6 +86,10 @@ def _item_properties(page: Page) -> dict[str, list[Any]] | None:
                 k: v if isinstance(v, list) else [v] for k, v in item.get("properties", {}).items()
             }
     return None
+
+
+def _is_link(value: Any) -> bool:
+    return isinstance(value, str) and value.lstrip().startswith(("http://", "https://", "/"))
 
 
 def _block_properties(block: HtmlElement) -> dict[str, list[Any]]:

@@ -73,8 +73,8 @@ SHELL_TEXT_CHARS = 200  # a page with scripts and less visible text than this is
 # and no related block is pending.
 READY = (
     "() => !!document.querySelector('div.article, h1.article__title, div.b-article__text,"
-    " meta[name=pubdate], meta[property^=\"article:\"],"
-    " meta[property=\"og:type\"][content=article]')"
+    ' meta[name=pubdate], meta[property^="article:"],'
+    ' meta[property="og:type"][content=article]\')'
     " && !document.querySelector('div.article__related[data-url]')"
 )
 LIST_ITEM = "div.list__item"

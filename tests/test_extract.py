@@ -776,7 +776,8 @@ def test_article_detection() -> None:
     assert (found.layout, found.evidence) == ("generic", "jsonld")
     empty_article = extract_article(article_page(None, ""), URL)
     assert empty_article is not None
-    assert (empty_article.fields, empty_article.sources) == ({"language": "en"}, {"language": "html"})
+    assert empty_article.fields == {"language": "en"}
+    assert empty_article.sources == {"language": "html"}
     assert (empty_article.layout, empty_article.evidence) == ("current", "current-template")
 
 

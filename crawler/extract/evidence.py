@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from crawler.extract import jsonld, microdata
-from crawler.extract.html import markup
+from crawler.extract import html, jsonld, microdata
 from crawler.extract.values import is_article_type, type_names
 
 if TYPE_CHECKING:
@@ -52,7 +51,7 @@ def evidence(page: Page, article_url: bool = True) -> str | None:
     """
     if not page.is_html:
         return None
-    if markup(page).found:
+    if html.found(page):
         return "current-template"
     meta = page.meta
     if any(key.startswith("article:") for key in meta):
@@ -74,7 +73,7 @@ def evidence(page: Page, article_url: bool = True) -> str | None:
 
 def layout(page: Page) -> str:
     """``current``, ``earlier`` or ``generic``: which template the article page is in."""
-    if markup(page).found:
+    if html.found(page):
         return "current"
     if earlier_markup(page):
         return "earlier"

@@ -36,6 +36,7 @@ adapts either. A new source goes into ``SOURCES``, like itemadapter's ``ADAPTER_
 from __future__ import annotations
 
 import inspect
+import re
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crawler.extract import evidence, html, jsonld, microdata
 from crawler.extract.page import Page
 from crawler.items import ArticleItem
-from crawler.urls import PUBLIC_ORIGIN, article_id, canonicalize
+from crawler.urls import PUBLIC_ORIGIN, article_id, bounded_id, canonicalize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -65,6 +66,8 @@ __all__ = [
 LAYOUTS = evidence.LAYOUTS
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem) if f.name != "layout")
 TEMPLATE_FIRST = ("html", "earlier", "generic")  # body and related_urls: templates first
+# A link already canonical, absolute or from the root: nothing in it for canonicalize to change.
+CANONICAL_HREF = re.compile(r"^(?:https://sputnikglobe\.com)?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$")
 
 
 class Source(NamedTuple):
@@ -138,6 +141,8 @@ def extract_page(page: Any, public_url: str | None = None) -> Extracted | NotArt
         ``page`` does not carry it
     """
     page = Page.of(page, public_url)
+    if page.is_html:
+        html.markup(page)  # the html source reads it on every page: the article test too
     at_article_url = bool(page.url) and article_id(page.url) is not None
     found_by = evidence.evidence(page, at_article_url)
     if found_by is None:
@@ -212,9 +217,18 @@ def _canonical_related(
     dropped: Counter[str] = Counter()
     for hrefs in groups:
         for href in hrefs:
-            url, reason = canonicalize(href, public_url or PUBLIC_ORIGIN + "/")
+            url, reason = _canonical(href, public_url or PUBLIC_ORIGIN + "/")
             if url:
                 urls.setdefault(url)
             elif reason:
                 dropped[reason] += 1
     return list(urls), dropped
+
+
+def _canonical(href: str, base: str) -> tuple[str | None, str | None]:
+    """``crawler.urls.canonicalize``, without its work for a link already in the canonical
+    form (most are): that form is its own canonical URL."""
+    match = CANONICAL_HREF.match(href)
+    if match and bounded_id(match[2]) is not None:
+        return PUBLIC_ORIGIN + match[1], None
+    return canonicalize(href, base)

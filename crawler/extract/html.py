@@ -152,8 +152,10 @@ class Markup(NamedTuple):
 def found(page: Page) -> bool:
     """Whether the page is in the current template (``div.article`` or ``h1.article__title``),
     by a scan that stops at the first ``div.article``: cheaper than ``markup``, for the
-    article test before a browser is asked for (``crawler.render``)."""
-    return page.memo("current-found", _found)
+    article test before a browser is asked for (``crawler.render``). Taken from ``markup``
+    when that is built already."""
+    built = page.known("current")
+    return built.found if built is not None else page.memo("current-found", _found)
 
 
 def _found(page: Page) -> bool:

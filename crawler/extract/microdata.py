@@ -56,11 +56,15 @@ def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     if not props:
         return {}
     out: dict[str, Any] = {}
-    for prop, field in FIELDS.items():
-        # An <a itemprop> gives its href (the earlier template's rubric link): not text.
-        value = first_text([v for v in props.get(prop, ()) if not _is_link(v)])
-        if value and field not in out:
-            out[field] = value
+    for prop, values in props.items():
+        field = FIELDS.get(prop)
+        if field is None or field in out and prop != "headline":
+            continue
+        for value in values:
+            # An <a itemprop> gives its href (the earlier template's rubric link): not text.
+            if isinstance(value, str) and value.strip() and not _is_link(value):
+                out[field] = value.strip()
+                break
     authors = _persons(props.get("author")) or _persons(props.get("creator"))
     if authors:
         out["authors"] = authors

@@ -56,6 +56,10 @@ class Page:
             value = self._memo[key] = compute(self)
             return value
 
+    def known(self, key: str) -> Any:
+        """What ``memo`` keeps under ``key``, or ``None`` when it was not computed yet."""
+        return self._memo.get(key)
+
     @cached_property
     def is_html(self) -> bool:
         """Whether the root is an element tree (an empty body or a feed parses otherwise)."""

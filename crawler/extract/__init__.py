@@ -67,7 +67,9 @@ LAYOUTS = evidence.LAYOUTS
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem) if f.name != "layout")
 TEMPLATE_FIRST = ("html", "earlier", "generic")  # body and related_urls: templates first
 # A link already canonical, absolute or from the root: nothing in it for canonicalize to change.
-CANONICAL_HREF = re.compile(r"^(?:https://sputnikglobe\.com)?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$")
+CANONICAL_HREF = re.compile(
+    r"^(?:https://sputnikglobe\.com)?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$"
+)
 
 
 class Source(NamedTuple):

@@ -40,6 +40,7 @@ FIELDS = {
     "dateCreated": "created_at",
     "dateModified": "modified_at",
 }
+LINK = ("http://", "https://", "/")
 _extractor = MicrodataExtractor()
 
 
@@ -56,15 +57,9 @@ def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     if not props:
         return {}
     out: dict[str, Any] = {}
-    for prop, values in props.items():
-        field = FIELDS.get(prop)
-        if field is None or field in out and prop != "headline":
-            continue
-        for value in values:
-            # An <a itemprop> gives its href (the earlier template's rubric link): not text.
-            if isinstance(value, str) and value.strip() and not _is_link(value):
-                out[field] = value.strip()
-                break
+    for prop, field in FIELDS.items():
+        if field not in out and (value := _text(props.get(prop))):
+            out[field] = value
     authors = _persons(props.get("author")) or _persons(props.get("creator"))
     if authors:
         out["authors"] = authors
@@ -92,8 +87,13 @@ def _item_properties(page: Page) -> dict[str, list[Any]] | None:
     return None
 
 
-def _is_link(value: Any) -> bool:
-    return isinstance(value, str) and value.lstrip().startswith(("http://", "https://", "/"))
+def _text(values: list[Any] | None) -> str | None:
+    """The first text value, stripped. An ``<a itemprop>`` gives its ``href`` (the earlier
+    template's rubric link): a link is no text."""
+    for value in values or ():
+        if isinstance(value, str) and (text := value.strip()) and not text.startswith(LINK):
+            return text
+    return None
 
 
 def _block_properties(block: HtmlElement) -> dict[str, list[Any]]:

@@ -144,6 +144,7 @@ def test_an_earlier_template_page_is_an_earlier_article() -> None:
     assert item.published_at == datetime(2019, 11, 18, 21, 17, 27, tzinfo=UTC)
     assert item.modified_at == datetime(2019, 11, 19, 8, 2, 11, tzinfo=UTC)
     assert item.description == "Prince Andrew gave an interview."
+    assert item.image_url == PUBLIC + "/sharing_snippet/1077343476.png?1574111847"
     # The rubric's href is no section name (its text is the earlier template's source's).
     assert item.section != "https://sputnikglobe.com/columnists/"
     assert reject_missing(item) is None

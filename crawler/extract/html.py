@@ -129,7 +129,7 @@ def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
             meta.get("article:modified_time")
             or (_visible_time(updated.group(1)) if updated else None)
         ),
-        "image_url": meta.get("og:image") or _photo(scope, page.url),
+        "image_url": _absolute(meta.get("og:image"), page.url) or _photo(scope, page.url),
         "related_urls": related_hrefs(index["cards"]),
     }
     return {key: value for key, value in out.items() if value not in (None, "", [])}
@@ -373,6 +373,14 @@ def _info_date(elements: list[HtmlElement]) -> tuple[str, str | None]:
 def _visible_time(text: str) -> str | None:
     match = VISIBLE_TIME.search(text)
     return match.group(0) if match else None
+
+
+def _absolute(href: str | None, base_url: str | None) -> str | None:
+    """A link resolved against the page's URL (the earlier template's ``og:image`` is relative,
+    markup.md §4); as written without one."""
+    if href and base_url and not href.startswith(("http://", "https://")):
+        return urljoin(base_url, href)
+    return href
 
 
 def _photo(scope: HtmlElement, base_url: str | None) -> str | None:

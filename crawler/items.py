@@ -131,7 +131,9 @@ class RejectItem:
     detail: str | None = column(pa.string())
     """A human-readable sentence about the reason."""
     found: str | None = column(pa.string())
-    """JSON object of the raw fields that were found on the page."""
+    """JSON object of the raw fields that were found on the page; for a ``not-article`` page,
+    what was seen instead: its ``title``, first ``h1``, ``og:type``, ``jsonld_types``,
+    ``microdata_types``, whether it has a publication ``time``, how many ``scripts``."""
     status: int | None = column(pa.int32())
     """HTTP status of the response, if there was one."""
     fetched_at: datetime | None = column(TIMESTAMP)

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from crawler.extract.page import Page
-from crawler.extract.values import ARTICLE_TYPES, is_article_type, person, type_names
+from crawler.extract.values import is_article_type, person, type_names
 
-__all__ = ["ARTICLE_TYPES", "article_object", "extract", "fields", "find_article"]
+__all__ = ["article_object", "extract", "fields", "find_article"]
 
 
 def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:

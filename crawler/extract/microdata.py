@@ -24,7 +24,6 @@ from crawler.extract.values import first_text, is_article_type, person, type_nam
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-ITEMSCOPE = etree.XPath("descendant-or-self::*[@itemscope]")
 ITEMTYPES = etree.XPath("descendant-or-self::*[@itemscope]/@itemtype")
 # schema.org property -> ArticleItem field
 FIELDS = {

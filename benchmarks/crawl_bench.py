@@ -4,8 +4,10 @@ For each mirror size it crawls every article (seeded from the sitemaps, related 
 twice: with ``scrapy crawl sputnik`` (extract, normalize, validate, write Parquet) and with
 ``benchmarks/bare_spider.py`` (same links, nothing else). It prints pages/s of both and their
 ratio, peak RSS (sampled from ``/proc`` every 0.2 s, with the RSS at each quarter of the crawl
-to show whether it grows), Parquet bytes per article, and, measured in this process after the
-crawls, extraction + normalization alone in ms per page.
+to show whether it grows), Parquet bytes per article, the articles written per layout
+(``sputnik/extract/layout/<layout>``), and, measured in this process after the crawls,
+extraction + normalization alone in ms per page, for all pages and for each layout met
+(``current``, ``earlier``, ``generic``).
 
 Examples:
 
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scrapy.http import HtmlResponse
 
-from crawler.extract import extract_article, related_links
+from crawler.extract import extract_article
 from crawler.items import RawArticle
 from crawler.pipelines.normalize import normalize
 from tests.mirror import pages
@@ -102,26 +104,31 @@ def pages_per_sec(stats: dict[str, Any]) -> float:
     return stats["response_received_count"] / stats["elapsed_time_seconds"]
 
 
-def extraction_ms(articles: int) -> float:
-    """Extraction and normalization of one page, in ms (mean over ``EXTRACT_PAGES`` pages)."""
+def extraction_ms(articles: int) -> dict[str, float]:
+    """Extraction and normalization of one page, in ms: the mean over ``EXTRACT_PAGES`` pages
+    (``all``), and over the pages of each layout met."""
     site = Site(articles)
     step = max(1, len(site) // EXTRACT_PAGES)
     stubs = site.stubs[::step][:EXTRACT_PAGES]
     bodies = [pages.render(site, s.path).body for s in stubs]
-    elapsed = 0.0
+    elapsed: dict[str, list[float]] = {}
     for stub, body in zip(stubs, bodies, strict=True):
         # Parsing is counted: extraction cannot run without it.
         started = time.perf_counter()
         response = HtmlResponse("http://127.0.0.1" + stub.path, body=body, encoding="utf-8")
         found = extract_article(response, stub.url)
         if found:
-            related_links(response, stub.url)
-            normalize(RawArticle(url=stub.url, fields=found.fields, fallbacks=found.fallbacks))
-        elapsed += time.perf_counter() - started
-    return elapsed / len(stubs) * 1000
+            raw = RawArticle(
+                url=stub.url, fields=found.fields, layout=found.layout, fallbacks=found.fallbacks
+            )
+            normalize(raw)
+        took = time.perf_counter() - started
+        elapsed.setdefault("all", []).append(took)
+        elapsed.setdefault(found.layout if found else "not-article", []).append(took)
+    return {layout: sum(t) / len(t) * 1000 for layout, t in elapsed.items()}
 
 
-def run(size: int) -> dict[str, float]:
+def run(size: int) -> dict[str, Any]:
     with run_mirror(articles=size, cpus={1}) as mirror, tempfile.TemporaryDirectory() as tmp:
         full = crawl(
             [sys.executable, "-m", "scrapy", "crawl", "sputnik", "-a", "source=sitemap"],
@@ -156,6 +163,11 @@ def run(size: int) -> dict[str, float]:
             "full_rss_quarters": quarters(full["rss_mb"]),
             "written": written,
             "parquet_bytes_per_article": parquet / written if written else 0.0,
+            "layouts": {
+                key.rsplit("/", 1)[-1]: value
+                for key, value in full.items()
+                if key.startswith("sputnik/extract/layout/")
+            },
         }
 
 
@@ -176,8 +188,15 @@ def main() -> None:
             f"  {r['full_rss_mb']:>10.0f}/{r['bare_rss_mb']:<10.0f}"
             f"  {r['full_rss_quarters']:>28}  {r['parquet_bytes_per_article']:>17.0f}"
         )
+    for r in rows:
+        layouts = ", ".join(f"{k} {v}" for k, v in sorted(r["layouts"].items()))
+        print(f"{r['articles']:>8} articles read per layout: {layouts or '-'}")
     ms = extraction_ms(2_000)
-    print(f"extraction + normalization (parse included): {ms:.2f} ms/page")
+    per_layout = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ms.items()) if k != "all")
+    print(
+        f"extraction + normalization (parse included): {ms['all']:.2f} ms/page"
+        f" ({per_layout} ms/page)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 partition, latest versions only.
 
 Incremental crawls leave many small files (one per partition per flush), and ``refresh`` adds
-versions of changed articles. Compaction rewrites each partition that has more than one file, or
-an article more than once, as one file (more past ``FILE_ROWS`` rows) holding the latest version
-(greatest ``fetched_at``) of each article, sorted by ``published_at``.
+versions of changed articles. Compaction rewrites each partition that has more than one file, an
+article more than once, or a file of an older schema (written before a column was added, such as
+``layout``: the column is empty in its rows), as one file (more past ``FILE_ROWS`` rows) in the
+current schema holding the latest version (greatest ``fetched_at``) of each article, sorted by
+``published_at``.
 
 The swap is atomic for readers. A partition's new files are written to a staging folder next to
 the dataset root (``.<root name>.compact-<id>/``, on the same filesystem and outside the dataset,
@@ -272,7 +274,7 @@ class Compactor:
                 filesystem=self.filesystem,
             ).to_table()
             kept = self.keep(table)
-            if len(files) == 1 and kept.num_rows == table.num_rows:
+            if len(files) == 1 and kept.num_rows == table.num_rows and self.current(files[0]):
                 return None
             staged = self.staging / partition
             names = self._write(staged, kept)
@@ -282,6 +284,12 @@ class Compactor:
             shutil.rmtree(staged)
             self.swapped(files, [f"{partition}/{name}" for name in names])
         return PartitionReport(partition, len(files), len(names), table.num_rows, kept.num_rows)
+
+    def current(self, file: str) -> bool:
+        """Whether a file has the current schema (one written before a column was added has
+        not: compaction rewrites it, the column empty)."""
+        schema = pq.read_schema(f"{self.root}/{file}")
+        return schema.equals(self.schema, check_metadata=False)
 
     def _write(self, folder: Path, table: pa.Table) -> list[str]:
         """Write ``table`` into ``folder`` in files of ``FILE_ROWS`` rows, synced to disk."""

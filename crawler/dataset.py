@@ -13,8 +13,15 @@ pyarrow skips them (leading ``_``); DuckDB and Polars do *not* skip hidden files
 ``**/*.parquet`` glob does not match ``.tmp``. So read with a glob, never a bare folder::
 
     duckdb.sql("SELECT * FROM read_parquet('data/articles/**/*.parquet', "
-               "hive_partitioning = true, hive_types = {'date': 'DATE'})")
-    polars.scan_parquet("data/articles/**/*.parquet", hive_partitioning=True)
+               "hive_partitioning = true, hive_types = {'date': 'DATE'}, union_by_name = true)")
+    polars.scan_pyarrow_dataset(open_dataset("data/articles", ArticleItem))
+
+Files written before a column was added (``layout``, issue 9) lack it: :func:`open_dataset` gives
+it empty (``null``) in their rows, as it reads every file with the project's schema; DuckDB needs
+``union_by_name = true`` (without it, the first file's columns are taken), and Polars reads them
+through :func:`open_dataset` (``scan_parquet`` needs ``schema=`` and
+``missing_columns="insert"``). Compaction (``crawler.compact``) rewrites such files in the
+current schema.
 
 A killed crawl leaves its temp files behind; :func:`remove_stale_temp_files` removes those no
 running writer can still own (the writer at every crawl's start, and compaction).

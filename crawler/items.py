@@ -92,6 +92,11 @@ class ArticleItem:
     """Whitespace-separated words of ``body``."""
     content_hash: str | None = column(pa.string())
     """SHA-256 hex of ``headline + "\\n" + body``: changes when the text does."""
+    layout: str | None = column(pa.string())
+    """How the page was read: ``current`` (today's template, markup.md §2), ``earlier`` (the
+    template of archive copies until about 2021, §4) or ``generic`` (no known template: the
+    structured data, metas, ``<h1>`` and the main text). ``None`` in files written before the
+    column existed."""
     fetched_at: datetime | None = column(TIMESTAMP)
     """When the page was downloaded, UTC."""
     depth: int | None = column(pa.int32())
@@ -126,7 +131,9 @@ class RejectItem:
     detail: str | None = column(pa.string())
     """A human-readable sentence about the reason."""
     found: str | None = column(pa.string())
-    """JSON object of the raw fields that were found on the page."""
+    """JSON object of the raw fields that were found on the page; for a ``not-article`` page,
+    what was seen instead: its ``title``, first ``h1``, ``og:type``, ``jsonld_types``,
+    ``microdata_types``, whether it has a publication ``time``, how many ``scripts``."""
     status: int | None = column(pa.int32())
     """HTTP status of the response, if there was one."""
     fetched_at: datetime | None = column(TIMESTAMP)
@@ -149,7 +156,7 @@ class RawArticle:
     """What the spider found on an article page, before normalization; never written as is.
 
     ``fields`` maps ``ArticleItem`` field names to values as the page gave them (strings,
-    lists, JSON-LD objects), taken from JSON-LD first, then microdata, then HTML and meta tags.
+    lists, JSON-LD objects), merged from the sources in ``crawler.extract``'s order.
     ``crawler.pipelines.normalize`` turns it into an ``ArticleItem``.
     """
 
@@ -157,8 +164,8 @@ class RawArticle:
     """Canonical URL of the page."""
     fields: dict[str, Any]
     """Raw values by ``ArticleItem`` field name; a field the page lacks is absent."""
-    sources: dict[str, str] = field(default_factory=dict)
-    """Which source each field came from: ``jsonld``, ``microdata`` or ``html``."""
+    layout: str | None = None
+    """The page's template: ``current``, ``earlier`` or ``generic`` (``ArticleItem.layout``)."""
     fallbacks: dict[str, list[Any]] = field(default_factory=dict)
     """Per field, the lower-precedence sources' values, tried when ``fields``' is unreadable."""
     status: int = 200

@@ -448,13 +448,15 @@ def _normalized(
 def to_article(raw: RawArticle) -> tuple[NormalizedArticle, dict[str, str]]:
     """The ``ArticleItem`` of a ``RawArticle``, and the reasons of its unreadable fields.
 
-    Content fields go through ``normalize_fields``; ``fetched_at``, ``depth``, ``referer`` and
-    ``job_id`` are copied as the spider set them. The item is a ``NormalizedArticle``: it also
-    carries the page's HTTP status and the invalid fields' exceptions, for validation.
+    Content fields go through ``normalize_fields``; ``layout``, ``fetched_at``, ``depth``,
+    ``referer`` and ``job_id`` are copied as the spider set them. The item is a
+    ``NormalizedArticle``: it also carries the page's HTTP status and the invalid fields'
+    exceptions, for validation.
     """
     values, errors = _normalized(raw.url, raw.fields, raw.fallbacks)
     item = NormalizedArticle(
         **values,
+        layout=raw.layout,
         fetched_at=raw.fetched_at,
         depth=raw.depth,
         referer=raw.referer,

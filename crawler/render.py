@@ -12,10 +12,13 @@ The browser is scrapy-playwright's (``crawler.browser``; ``PLAYWRIGHT_*`` settin
 ``needs_browser(response)`` says why a page fetched without a browser needs one, as a reason
 token, or ``None``:
 
-- ``shell``: an article URL whose HTML has no article markup (neither ``div.article`` nor
-  ``h1.article__title`` nor an article JSON-LD object) but is built by script: a ``<noscript>``,
-  an empty mount element (``#app``, ``#root``, ``#__next``), or next to no text but scripts, as
-  anti-bot front ends and single-page shells serve.
+- ``shell``: an article URL whose HTML has no article evidence at all
+  (``crawler.extract.evidence``: no article JSON-LD or microdata, no ``og:type=article``,
+  ``article:*`` or ``pubdate`` meta, no markup of a known template, no ``<h1>`` with a
+  publication time) and is built by script: a ``<noscript>``, an empty mount element (``#app``,
+  ``#root``, ``#__next``), or next to no text but scripts, as anti-bot front ends and
+  single-page shells serve. A server-rendered article with many scripts (likes, ads, lazy
+  images: the earlier template's, markup.md §4) is never a shell.
 - ``related``: an article whose related-articles block the site fills after load: a
   ``div.article__related`` that still has its ``data-url``.
 - ``load-more``: a listing asked for more pages (``LISTING_MORE_PAGES``) whose "load more"
@@ -48,7 +51,8 @@ from scrapy_playwright.page import PageMethod
 
 from crawler.browser import BrowserUnavailable
 from crawler.config import get_config
-from crawler.extract import html, jsonld
+from crawler.extract import Page
+from crawler.extract.evidence import evidence
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,9 +69,12 @@ logger = logging.getLogger(__name__)
 
 SHELL_TEXT_CHARS = 200  # a page with scripts and less visible text than this is a shell
 
-# A rendered article is complete once its markup is there and no related block is pending.
+# A rendered article is complete once its markup (either template's) or article metas are there
+# and no related block is pending.
 READY = (
-    "() => !!document.querySelector('div.article, h1.article__title')"
+    "() => !!document.querySelector('div.article, h1.article__title, div.b-article__text,"
+    ' meta[name=pubdate], meta[property^="article:"],'
+    ' meta[property="og:type"][content=article]\')'
     " && !document.querySelector('div.article__related[data-url]')"
 )
 LIST_ITEM = "div.list__item"
@@ -98,18 +105,19 @@ def needs_browser(response: Response, meta: Mapping[str, Any]) -> str | None:
     if not isinstance(response, TextResponse) or response.status != 200:
         return None
     try:
-        root = response.selector.root
+        page = Page.of(response.selector.root, meta.get("public_url"))
     except (AttributeError, ValueError):
         return None
-    if not hasattr(root, "iter"):  # not an HTML document (an XML feed, an empty body)
+    if not page.is_html:  # not an HTML document (an XML feed, an empty body)
         return None
+    root = page.root
     if meta.get("listing"):
         if meta.get("listing_more", 0) > 0 and _SCRIPT_ONLY_MORE(root):
             return "load-more"
         return None
     if "public_url" not in meta:
         return None
-    if not has_article_markup(root) and not jsonld.find_article(jsonld.objects(response)):
+    if evidence(page) is None:  # at an article URL: an <h1> with a time counts too
         return "shell" if is_script_built(root) else None
     # The byte search spares most pages the walk over the whole tree.
     if b"article__related" in response.body and _PENDING_RELATED(root):
@@ -117,18 +125,8 @@ def needs_browser(response: Response, meta: Mapping[str, Any]) -> str | None:
     return None
 
 
-def has_article_markup(root: Any) -> bool:
-    """``div.article`` or ``h1.article__title``, as ``crawler.extract.html.is_article`` says,
-    found by a scan that stops at the first ``div.article`` (this runs on every page)."""
-    for element in root.iter("div"):
-        classes = element.get("class")
-        if classes and "article" in classes.split():
-            return True
-    return bool(html.TITLE(root))
-
-
 def is_script_built(root: Any) -> bool:
-    """Whether a page without article markup is a shell a script fills in."""
+    """Whether a page without article evidence is a shell a script fills in."""
     if _NOSCRIPT(root) or _EMPTY_MOUNT(root):
         return True
     if not _SCRIPT(root):

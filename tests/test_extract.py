@@ -7,13 +7,23 @@ import json
 from collections import Counter
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any
 
 import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from crawler.extract import SOURCES, extract_article, html, jsonld, microdata, related_links
+from crawler.extract import (
+    SOURCES,
+    Page,
+    extract_article,
+    html,
+    jsonld,
+    microdata,
+    related_links,
+    source,
+)
 from crawler.items import ArticleItem, RawArticle
 from crawler.normalize import to_article
 from tests.mirror import pages, text
@@ -45,7 +55,7 @@ def normalized(resp: HtmlResponse, url: str) -> dict[str, Any]:
     found = extract_article(resp, url)
     assert found is not None, url
     item, invalid = to_article(
-        RawArticle(url=url, fields=found.fields, sources=found.sources, fallbacks=found.fallbacks)
+        RawArticle(url=url, fields=found.fields, layout=found.layout, fallbacks=found.fallbacks)
     )
     assert not invalid, (url, invalid)
     row = asdict(item)
@@ -88,12 +98,12 @@ def test_seed_article_values(site: Site) -> None:
 def test_related_links_match_related_urls(site: Site) -> None:
     for index in range(0, N, 7):
         stub = site.stubs[index]
-        fresh = related_links(mirror_response(site, stub.path), stub.url)
-        resp = mirror_response(site, stub.path)
-        raw, _, _ = extract_article(resp, stub.url) or ({}, {}, {})
-        cached = related_links(resp, stub.url)
-        assert fresh == cached
-        assert fresh[0] == raw.get("related_urls", []) == record(site, index)["related_urls"]
+        apart = related_links(mirror_response(site, stub.path), stub.url)
+        found = extract_article(mirror_response(site, stub.path), stub.url)
+        assert found is not None
+        assert apart == (found.related, found.dropped)
+        assert found.related == found.fields.get("related_urls", [])
+        assert found.related == record(site, index)["related_urls"]
 
 
 @pytest.mark.parametrize(
@@ -126,7 +136,25 @@ def test_truncated_and_garbled_pages_never_raise(site: Site) -> None:
 
 
 def test_sources_are_named() -> None:
-    assert [s.__name__.rsplit(".", 1)[-1] for s in SOURCES] == ["jsonld", "microdata", "html"]
+    assert [s.name for s in SOURCES] == ["jsonld", "microdata", "html"]
+    assert all(s.reads_page for s in SOURCES)
+
+
+def test_a_source_may_take_the_root_and_the_url() -> None:
+    """The earlier and generic templates' modules take ``extract(root, base_url)``."""
+    seen: list[Any] = []
+
+    def extract(root: Any, base_url: str | None) -> dict[str, Any]:
+        seen.append((root, base_url))
+        return {"headline": "H"}
+
+    module = ModuleType("crawler.extract.other")
+    module.extract = extract  # type: ignore[attr-defined]
+    other = source(module, ("generic",))
+    assert (other.name, other.reads_page, other.layouts) == ("other", False, {"generic"})
+    page = Page.of(Selector("<html><body><h1>x</h1></body></html>"), URL)
+    assert other.read(page) == {"headline": "H"}
+    assert seen == [(page.root, URL)]
 
 
 # -- JSON-LD -----------------------------------------------------------------------------------
@@ -631,7 +659,7 @@ def test_html_markup_outside_div_article() -> None:
         + text_block("Text.")
         + "</div></body></html>"
     )
-    assert html.is_article(page.root)
+    assert html.parse(page.root).found
     found = html.extract(page)
     assert found["headline"] == "Title" and found["body"] == ["Text."]
     page = Selector(
@@ -644,7 +672,7 @@ def test_html_markup_outside_div_article() -> None:
 def test_html_nothing_on_an_empty_page() -> None:
     page = Selector("<html><body><p>Hello</p></body></html>")
     assert html.extract(page) == {}
-    assert not html.is_article(page.root)
+    assert not html.parse(page.root).found
 
 
 # -- merging --------------------------------------------------------------------------------------
@@ -668,7 +696,9 @@ def test_merge_precedence_and_sources() -> None:
         '<h1 class="article__title">HTML title</h1>'
         '<div class="article__body">' + text_block("P1.") + text_block("P2.") + "</div>",
     )
-    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
+    found = extract_article(resp, URL)
+    assert found is not None
+    raw, sources = found.fields, found.sources
     assert raw["headline"] == "LD title" and sources["headline"] == "jsonld"
     assert raw["genre"] == "News" and sources["genre"] == "microdata"
     assert raw["body"] == ["P1.", "P2."] and sources["body"] == "html"
@@ -686,7 +716,9 @@ def test_merge_falls_back_to_article_body_and_to_a_crop() -> None:
         },
         '<div class="article__body"><div class="article__block" data-type="banner"></div></div>',
     )
-    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
+    found = extract_article(resp, URL)
+    assert found is not None
+    raw, sources = found.fields, found.sources
     assert raw["body"] == "Only the run-together body." and sources["body"] == "jsonld"
     assert raw["image_url"] == "https://i/crop.jpg" and sources["image_url"] == "jsonld"
 
@@ -710,7 +742,9 @@ def test_merge_related_urls_union() -> None:
         '<div class="article__block" data-type="article"><div class="article__article">'
         '<a href="javascript:void(0)">X</a></div></div></div>',
     )
-    raw, sources, _ = extract_article(resp, URL) or ({}, {}, {})
+    found = extract_article(resp, URL)
+    assert found is not None
+    raw, sources = found.fields, found.sources
     expected = [
         "https://sputnikglobe.com/20240409/b-1117824035.html",
         "https://sputnikglobe.com/20240409/a-1117821017.html",
@@ -718,12 +752,9 @@ def test_merge_related_urls_union() -> None:
     ]
     assert raw["related_urls"] == expected
     assert sources["related_urls"] == "html+jsonld"
-    assert related_links(resp, URL) == (
-        expected,
-        Counter({"bad-scheme": 1, "off-site": 1, "not-article": 1}),
-    )
-    # Not cached for another URL or response: computed again, the same.
-    assert related_links(response(resp.body), URL) == related_links(resp, URL)
+    dropped = Counter({"bad-scheme": 1, "off-site": 1, "not-article": 1})
+    assert (found.related, found.dropped) == (expected, dropped)
+    assert related_links(resp, URL) == (expected, dropped)  # read apart: the same
 
 
 def test_article_detection() -> None:
@@ -737,9 +768,19 @@ def test_article_detection() -> None:
         '<html><head><script type="application/ld+json">{"@type": "NewsArticle", "headline": "T"}'
         "</script></head><body></body></html>"
     )
-    assert extract_article(only_ld, URL) == ({"headline": "T"}, {"headline": "jsonld"}, {})
+    found = extract_article(only_ld, URL)
+    assert found is not None
+    assert (found.fields, found.sources, found.fallbacks) == (
+        {"headline": "T"},
+        {"headline": "jsonld"},
+        {},
+    )
+    assert (found.layout, found.evidence) == ("generic", "jsonld")
     empty_article = extract_article(article_page(None, ""), URL)
-    assert empty_article == ({"language": "en"}, {"language": "html"}, {})
+    assert empty_article is not None
+    assert empty_article.fields == {"language": "en"}
+    assert empty_article.sources == {"language": "html"}
+    assert (empty_article.layout, empty_article.evidence) == ("current", "current-template")
 
 
 def test_an_unreadable_value_falls_back_to_the_next_source():

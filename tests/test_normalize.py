@@ -301,7 +301,7 @@ def raw_article(**fields: object) -> RawArticle:
     return RawArticle(
         url=URL,
         fields={"headline": "Head", "published_at": "2024-04-10T02:11+0000", **fields},
-        sources={"headline": "jsonld"},
+        layout="current",
         fetched_at=T,
         depth=2,
         referer="https://sputnikglobe.com/20240409/a-1117821017.html",

@@ -136,7 +136,8 @@ def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> Crawl:
         site.route(DEEP_HTML, article(body="<p>Before the nest.</p>" + deep_div))
         site.route(DEEP_READABLE, article(headline=deep_headline, body=readable))
         site.route(DEEP_JSONLD, article(headline="From HTML", jsonld=jsonld_deep))
-        site.route(DEEP_JSONLD_ONLY, article(markup=False, jsonld=jsonld_deep))
+        # No other article evidence (no article:published_time either): not an article.
+        site.route(DEEP_JSONLD_ONLY, article(markup=False, published=None, jsonld=jsonld_deep))
         absurd = json.dumps({"@type": "NewsArticle", "datePublished": "9999-12-31T23:59:59-23:59"})
         site.route(DATE_ABSURD, article(published=None, jsonld=absurd))
         year_one = json.dumps(

@@ -1,142 +1,236 @@
 """An article page's raw fields, merged field by field from an ordered list of sources.
 
-``SOURCES`` sets the precedence (JSON-LD, then microdata, then HTML and meta tags, markup.md §2),
-like itemadapter's ``ADAPTER_CLASSES``: a new source goes into the list, not into if-chains.
-``FIELD_SOURCES`` holds the exceptions markup.md names: the body comes from the HTML blocks first
-(JSON-LD ``articleBody`` runs paragraphs together), and ``related_urls`` is the union of the inline
-cards and the structured data's links. Every source reads the response's one parsed tree.
+The page is parsed once (the response's lxml tree) and handed to every source as one
+``crawler.extract.page.Page``; whatever a source reads of it that another may need (the head
+metas, the JSON-LD objects, the current template's element index) is kept on that page.
+
+1. **Is it an article?** ``crawler.extract.evidence`` looks for evidence, not one template's class
+   names: JSON-LD or microdata of an article type, ``og:type=article``, ``article:*`` metas,
+   ``meta[name=pubdate]``, the current or the earlier template's markup, or, at an article URL,
+   an ``<h1>`` with a publication time. Without any the page is ``NotArticle``, with what was
+   seen on it. It also decides the page's ``layout``: ``current``, ``earlier`` or ``generic``.
+2. **Sources, in order** (``SOURCES``; each only on the layouts it names):
+
+   1. ``jsonld``: the JSON-LD article object (``crawler.extract.jsonld``), every layout;
+   2. ``microdata``: the article item (``crawler.extract.microdata``), every layout;
+   3. ``html``: the current template and the ``<head>`` metas (``crawler.extract.html``), every
+      layout (the metas are every template's);
+   4. ``earlier``: the earlier template (markup.md §4), earlier pages only;
+   5. ``generic``: headline, dates, author and text of a page of no known template, generic
+      pages only.
+
+   The first source with a value gives a field; the later sources' values are kept as
+   ``fallbacks``, tried in order when that value cannot be read (a garbled date, say).
+   Exceptions (``TEMPLATE_FIRST``): ``body`` and ``related_urls`` come from the templates first
+   (``html``, ``earlier``, ``generic``), then from the structured data: ``articleBody`` runs the
+   paragraphs together, and the inline cards come before the structured data's links.
+   ``related_urls`` is the union of every source's links, canonical (``crawler.urls``), in that
+   order; the extraction returns it with the dropped links counted by reason.
+
+A source is a module with ``extract(page)`` (a ``Page``) or ``extract(root, base_url)`` (the lxml
+root of the whole page and its public URL, as the other sources' modules take it) returning raw
+values keyed by ``crawler.items.ArticleItem`` field names, empty ones left out; ``source()``
+adapts either. A new source goes into ``SOURCES``, like itemadapter's ``ADAPTER_CLASSES``.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections import Counter
-from contextlib import suppress
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
-from weakref import WeakKeyDictionary
 
-from crawler.extract import html, jsonld, microdata
+from crawler.extract import evidence, html, jsonld, microdata
+from crawler.extract.page import Page
 from crawler.items import ArticleItem
-from crawler.urls import canonicalize
+from crawler.urls import PUBLIC_ORIGIN, article_id, bounded_id, canonicalize
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from types import ModuleType
 
-    from scrapy.http import TextResponse
+__all__ = [
+    "LAYOUTS",
+    "SOURCES",
+    "Extracted",
+    "NotArticle",
+    "Page",
+    "extract_article",
+    "extract_page",
+    "related_links",
+    "source",
+    "unread_depth",
+]
 
-__all__ = ["SOURCES", "Extracted", "extract_article", "related_links", "unread_depth"]
-
-SOURCES = (jsonld, microdata, html)
-FIELD_SOURCES = {"body": (html, jsonld, microdata)}
-FIELD_NAMES = tuple(f.name for f in fields(ArticleItem))
-NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
-
-# The related links found while extracting, for ``related_links`` on the same response: the
-# spider asks for both, and the page is parsed once.
-_related: WeakKeyDictionary[Any, tuple[str, list[str], Counter[str]]] = WeakKeyDictionary()
+LAYOUTS = evidence.LAYOUTS
+FIELD_NAMES = tuple(f.name for f in fields(ArticleItem) if f.name != "layout")
+TEMPLATE_FIRST = ("html", "earlier", "generic")  # body and related_urls: templates first
+# A link already canonical, absolute or from the root: nothing in it for canonicalize to change.
+CANONICAL_HREF = re.compile(
+    r"^(?:https://sputnikglobe\.com)?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$"
+)
 
 
-class Extracted(NamedTuple):
-    """An article page's raw fields, where each came from, and the lower sources' values."""
+class Source(NamedTuple):
+    """One source of raw fields: its name (as in ``Extracted.sources``), its module, the layouts
+    it reads, and whether its ``extract`` takes a ``Page`` or ``(root, base_url)``."""
+
+    name: str
+    module: ModuleType
+    layouts: frozenset[str]
+    reads_page: bool
+
+    def read(self, page: Page) -> dict[str, Any]:
+        extract = self.module.extract  # looked up each time: tests wrap it
+        return extract(page) if self.reads_page else extract(page.root, page.url)
+
+
+def source(module: ModuleType, layouts: Iterable[str] = LAYOUTS) -> Source:
+    """A ``Source`` for a module with ``extract(page)`` or ``extract(root, base_url)`` (told
+    apart by the name of its first parameter, ``page`` or not).
+
+    :param module: the source's module; its last dotted name is the source's name
+    :param layouts: the layouts it is read on
+    """
+    first = next(iter(inspect.signature(module.extract).parameters))
+    name = module.__name__.rsplit(".", 1)[-1]
+    return Source(name, module, frozenset(layouts), first == "page")
+
+
+# The merge's order. When the earlier and generic templates' modules are in, they go last:
+# source(earlier, ("earlier",)), source(generic, ("generic",)).
+SOURCES = (source(jsonld), source(microdata), source(html))
+
+
+@dataclass
+class Extracted:
+    """An article page's raw fields, where each came from, and what else the merge learnt."""
 
     fields: dict[str, Any]
     sources: dict[str, str]
+    """Per field, the name of the source that gave it (``related_urls``: each, joined by ``+``)."""
     fallbacks: dict[str, list[Any]]
     """Per field, the values of the sources after the chosen one, in precedence order: used
     when the chosen value cannot be read (a garbled JSON-LD date, say)."""
+    layout: str = "generic"
+    """``current``, ``earlier`` or ``generic`` (``crawler.extract.evidence.layout``)."""
+    evidence: str = ""
+    """What made it an article (``crawler.extract.evidence.evidence``)."""
+    dropped: Counter[str] = field(default_factory=Counter)
+    """Related links left out, by reason (``crawler.urls.canonicalize``'s)."""
+
+    @property
+    def related(self) -> list[str]:
+        """Canonical URLs of the related articles, in order (``fields["related_urls"]``)."""
+        return list(self.fields.get("related_urls", ()))
 
 
-def extract_article(response: TextResponse, public_url: str) -> Extracted | None:
-    """The raw fields of an article page (``Extracted``), or ``None`` for other pages.
+class NotArticle(NamedTuple):
+    """A page without article evidence, and what was seen on it (``evidence.seen``)."""
 
-    A page is an article page when it has ``div.article``, ``h1.article__title`` or an article
-    JSON-LD object; tag pages, section lists, docs and 404 pages have none. Raw values keep the
-    page's forms (timestamps as written, keyword strings, ...); ``crawler.normalize`` reads them.
-    ``related_urls`` is already canonical: inline cards in page order, then the structured data's
-    links, duplicates and non-article links dropped. Sources are ``jsonld``, ``microdata`` and
-    ``html``; ``related_urls`` names each that contributed, joined by ``+``.
+    seen: dict[str, Any]
 
-    :param response: the downloaded page
-    :param public_url: its canonical public URL, the base of relative links
+
+def extract_page(page: Any, public_url: str | None = None) -> Extracted | NotArticle:
+    """The raw fields of an article page (``Extracted``), or ``NotArticle`` for other pages.
+
+    Raw values keep the page's forms (timestamps as written, keyword strings, ...);
+    ``crawler.normalize`` reads them.
+
+    :param page: a ``Page``, or the downloaded response
+    :param public_url: the page's canonical public URL (the base of relative links), when
+        ``page`` does not carry it
     """
-    selector = response.selector
-    found = {NAMES[source]: source.extract(selector, public_url) for source in SOURCES}
-    if not found["jsonld"] and not html.is_article(selector.root):
-        return None
+    page = Page.of(page, public_url)
+    if page.is_html:
+        html.markup(page)  # the html source reads it on every page: the article test too
+    at_article_url = bool(page.url) and article_id(page.url) is not None
+    found_by = evidence.evidence(page, at_article_url)
+    if found_by is None:
+        return NotArticle(evidence.seen(page))
+    layout = evidence.layout(page)
+    found = {s.name: s.read(page) for s in SOURCES if layout in s.layouts}
+    order = [s.name for s in SOURCES if s.name in found]
+    template_first = [n for n in TEMPLATE_FIRST if n in found]
+    template_first += [n for n in order if n not in template_first]
 
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
     fallbacks: dict[str, list[Any]] = {}
-    for field in FIELD_NAMES:
-        if field == "related_urls":
+    for name in FIELD_NAMES:
+        if name == "related_urls":
             continue
-        for source in FIELD_SOURCES.get(field, SOURCES):
-            value = found[NAMES[source]].get(field)
+        for source_name in template_first if name == "body" else order:
+            value = found[source_name].get(name)
             if value in (None, "", [], {}):
                 continue
-            if field not in raw:
-                raw[field] = value
-                sources[field] = NAMES[source]
+            if name not in raw:
+                raw[name] = value
+                sources[name] = source_name
             else:
-                fallbacks.setdefault(field, []).append(value)
+                fallbacks.setdefault(name, []).append(value)
     if "image_url" not in raw and raw.get("images"):
         # Only the crops are known: the first stands for the main photo.
         raw["image_url"] = raw["images"][0]["url"]
         sources["image_url"] = sources["images"]
 
-    cards = found["html"].get("related_urls", [])
-    linked = found["jsonld"].get("related_urls", [])
-    urls, dropped = _canonical_related(cards, linked, public_url)
+    links = {n: found[n].get("related_urls") or [] for n in template_first}
+    urls, dropped = _canonical_related(links.values(), page.url)
     if urls:
         raw["related_urls"] = urls
-        names = [name for name, hrefs in (("html", cards), ("jsonld", linked)) if hrefs]
-        sources["related_urls"] = "+".join(names)
-    _remember(response, public_url, urls, dropped)
-    return Extracted(raw, sources, fallbacks)
+        sources["related_urls"] = "+".join(n for n, hrefs in links.items() if hrefs)
+    return Extracted(raw, sources, fallbacks, layout, found_by, dropped)
 
 
-def related_links(response: TextResponse, public_url: str) -> tuple[list[str], Counter[str]]:
-    """Canonical URLs of the page's related articles, and dropped links counted by reason.
+def extract_article(page: Any, public_url: str | None = None) -> Extracted | None:
+    """``extract_page``, with ``None`` for a page that is no article."""
+    found = extract_page(page, public_url)
+    return found if isinstance(found, Extracted) else None
 
-    The same list as ``extract_article``'s ``related_urls`` (taken from it when that ran on this
-    response); reasons are ``crawler.urls.canonicalize``'s: ``bad-scheme``, ``off-site``,
-    ``not-article``.
 
-    :param response: the downloaded article page
+def related_links(page: Any, public_url: str | None = None) -> tuple[list[str], Counter[str]]:
+    """Canonical URLs of the page's related articles, and dropped links counted by reason,
+    read apart from the other fields: for a page whose extraction failed (``Extracted``
+    carries them otherwise). The inline cards, then the JSON-LD's links.
+
+    :param page: a ``Page``, or the downloaded article page
     :param public_url: its canonical public URL, the base of relative links
     """
-    try:
-        cached = _related.get(response)
-    except TypeError:  # not weakly referenceable: nothing was cached
-        cached = None
-    if cached is not None and cached[0] == public_url:
-        return list(cached[1]), Counter(cached[2])
-    selector = response.selector
-    cards = html.related_hrefs(html.parse(selector.root).index["cards"])
-    linked = jsonld.extract(selector, public_url).get("related_urls", [])
-    return _canonical_related(cards, linked, public_url)
+    page = Page.of(page, public_url)
+    if not page.is_html:
+        return [], Counter()
+    cards = html.related_hrefs(html.markup(page).index["cards"])
+    linked = jsonld.extract(page).get("related_urls", [])
+    return _canonical_related((cards, linked), page.url)
 
 
-def unread_depth(response: TextResponse) -> int | None:
+def unread_depth(page: Any) -> int | None:
     """How deep the page was nested where the HTML parser stopped reading it (the rest of the
     page is missing), or ``None`` for a page read to its end (``html.unread_depth``)."""
-    return html.unread_depth(response.selector.root)
+    page = Page.of(page)
+    return html.unread_depth(page.root) if page.is_html else None
 
 
 def _canonical_related(
-    cards: Iterable[str], linked: Iterable[str], public_url: str
+    groups: Iterable[Iterable[str]], public_url: str | None
 ) -> tuple[list[str], Counter[str]]:
     urls: dict[str, None] = {}
     dropped: Counter[str] = Counter()
-    for href in (*cards, *linked):
-        url, reason = canonicalize(href, public_url)
-        if url:
-            urls.setdefault(url)
-        elif reason:
-            dropped[reason] += 1
+    for hrefs in groups:
+        for href in hrefs:
+            url, reason = _canonical(href, public_url or PUBLIC_ORIGIN + "/")
+            if url:
+                urls.setdefault(url)
+            elif reason:
+                dropped[reason] += 1
     return list(urls), dropped
 
 
-def _remember(response: Any, public_url: str, urls: list[str], dropped: Counter[str]) -> None:
-    with suppress(TypeError):  # not weakly referenceable: related_links parses again
-        _related[response] = (public_url, urls, dropped)
+def _canonical(href: str, base: str) -> tuple[str | None, str | None]:
+    """``crawler.urls.canonicalize``, without its work for a link already in the canonical
+    form (most are): that form is its own canonical URL."""
+    match = CANONICAL_HREF.match(href)
+    if match and bounded_id(match[2]) is not None:
+        return PUBLIC_ORIGIN + match[1], None
+    return canonicalize(href, base)

@@ -1,9 +1,11 @@
-"""Raw article fields from the visible HTML and the ``<head>`` meta tags (markup.md §2).
+"""Raw article fields from the current template's HTML and the ``<head>`` meta tags (markup.md §2).
 
 Class names are confirmed [C] but their nesting is inferred [I], so elements are found by class
 anywhere inside ``div.article`` (the whole document when it is missing) rather than by exact
 paths, and the body is read by walking ``div.article__body`` for what is text. Selectors are
 compiled once at import and run on the page's one lxml tree: extraction runs on every page.
+The index of the template's elements (``markup``) is built once per page and kept on the
+``Page``, where microdata and the article test find it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from urllib.parse import urljoin
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
-from crawler.extract.jsonld import HOUSE_NAME
+from crawler.extract.page import Page
+from crawler.extract.values import HOUSE_NAME
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
-    from parsel import Selector
-    from scrapy.http import TextResponse
 
 _translator = HTMLTranslator()
 
@@ -30,7 +31,7 @@ def css(expression: str) -> etree.XPath:
     return etree.XPath(_translator.css_to_xpath(expression, prefix="descendant-or-self::"))
 
 
-# The classes the extractors look up, found in one pass over div.article (see ``Page``).
+# The classes the extractors look up, found in one pass over div.article (see ``Markup``).
 # Nesting is inferred [I]: h1.article__title and div.article__body are looked for in the whole
 # page when div.article lacks them (every article page has them: no cost normally). Only those
 # tags: widgets elsewhere may reuse the class names.
@@ -94,16 +95,17 @@ BREAKING = frozenset(
 )  # fmt: skip
 
 
-def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[str, Any]:
+def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     """Raw fields from the page's markup, keyed by ``ArticleItem`` field names.
 
-    :param page: a response or a parsel ``Selector`` of the whole page
-    :param base_url: the page's public URL, to resolve relative image addresses
+    :param page: a ``Page`` (or a response, a parsel ``Selector``, an lxml root)
+    :param base_url: the page's public URL, when ``page`` does not carry it, to resolve
+        relative image addresses
     """
-    root: HtmlElement = getattr(page, "selector", page).root
-    found = parse(root)
+    page = Page.of(page, base_url)
+    found = markup(page)
     scope, index = found.scope, found.index
-    meta = head_meta(root)
+    meta = page.meta
     date_text, unixtime = _info_date(index["article__info-date"])
     updated = UPDATED.search(date_text)
     out: dict[str, Any] = {
@@ -119,7 +121,7 @@ def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[
         "tags": _texts(index["tag__text"]) or _texts(TAG_LINK(scope)),
         "keywords": meta.get("keywords"),
         "authors": [a for a in _texts(index["article__author-name"]) if not HOUSE_NAME.match(a)],
-        "language": root.get("lang") or meta.get("og:locale"),
+        "language": page.root.get("lang") or meta.get("og:locale"),
         "published_at": (
             meta.get("article:published_time") or unixtime or _visible_time(date_text)
         ),
@@ -127,32 +129,53 @@ def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[
             meta.get("article:modified_time")
             or (_visible_time(updated.group(1)) if updated else None)
         ),
-        "image_url": meta.get("og:image") or _photo(scope, base_url),
+        "image_url": _absolute(meta.get("og:image"), page.url) or _photo(scope, page.url),
         "related_urls": related_hrefs(index["cards"]),
     }
     return {key: value for key, value in out.items() if value not in (None, "", [])}
 
 
-class Page(NamedTuple):
-    """Where a page's article markup is: ``div.article`` and its elements by class."""
+class Markup(NamedTuple):
+    """Where a page's current-template markup is: ``div.article`` and its elements by class."""
 
     article: HtmlElement | None
     scope: HtmlElement  # div.article, or the whole page without one
     index: dict[str, list[HtmlElement]]  # CLASSES and "cards", in page order
+    title: bool  # an h1.article__title is on the page
+
+    @property
+    def found(self) -> bool:
+        """Whether the page is in the current template: ``div.article`` or ``h1.article__title``."""
+        return self.article is not None or self.title
 
 
-_last: tuple[Any, Page | None] = (None, None)
+def found(page: Page) -> bool:
+    """Whether the page is in the current template (``div.article`` or ``h1.article__title``),
+    by a scan that stops at the first ``div.article``: cheaper than ``markup``, for the
+    article test before a browser is asked for (``crawler.render``). Taken from ``markup``
+    when that is built already."""
+    built = page.known("current")
+    return built.found if built is not None else page.memo("current-found", _found)
 
 
-def parse(root: HtmlElement) -> Page:
+def _found(page: Page) -> bool:
+    for element in page.root.iter("div"):
+        classes = element.get("class")
+        if classes and "article" in classes.split():
+            return True
+    return bool(TITLE(page.root))
+
+
+def markup(page: Page) -> Markup:
+    """``parse`` of the page, once per page (kept on it)."""
+    return page.memo("current", lambda p: parse(p.root))
+
+
+def parse(root: HtmlElement) -> Markup:
     """Find ``div.article`` and the elements of ``CLASSES`` (and card blocks) in it.
 
-    One pass instead of one XPath per selector, since it runs on every page; every source asks,
-    so the last page's answer is kept (its tree is the same object while its selector lives).
+    One pass instead of one XPath per selector, since it runs on every page.
     """
-    global _last
-    if _last[0] is root and _last[1] is not None:
-        return _last[1]
     article = None
     for element in root.iter("div"):  # a Python scan stops at the match; an XPath does not
         classes = element.get("class")
@@ -166,9 +189,9 @@ def parse(root: HtmlElement) -> Page:
         outside = _index(root, missing)
         for name in missing:
             index[name] = [e for e in outside[name] if e.tag == _ESSENTIAL[name]]
-    page = Page(article, scope, index)
-    _last = (root, page)
-    return page
+    # Without div.article the index covers the whole page: every h1.article__title is in it.
+    title = any(e.tag == "h1" for e in index["article__title"])
+    return Markup(article, scope, index, title)
 
 
 def _index(scope: HtmlElement, names: frozenset[str] | set[str]) -> dict[str, list[HtmlElement]]:
@@ -202,16 +225,6 @@ def unread_depth(root: HtmlElement) -> int | None:
     return depth if depth >= PARSER_DEPTH else None
 
 
-def article_element(root: HtmlElement) -> HtmlElement | None:
-    """The page's first ``div.article``, or ``None``."""
-    return parse(root).article
-
-
-def is_article(root: HtmlElement) -> bool:
-    """Whether the page carries article markup: ``div.article`` or ``h1.article__title``."""
-    return parse(root).article is not None or bool(TITLE(root))
-
-
 def related_hrefs(cards: list[HtmlElement]) -> list[str]:
     """``href``s of the inline related-article cards' links, in page order, as written.
 
@@ -228,23 +241,6 @@ def related_hrefs(cards: list[HtmlElement]) -> list[str]:
                 if href:
                     hrefs.append(href)
     return hrefs
-
-
-def head_meta(root: HtmlElement) -> dict[str, str]:
-    """``<meta>`` contents by ``property``/``name`` (first wins), and ``link:canonical``."""
-    out: dict[str, str] = {}
-    head = root.find("head")
-    for element in head if head is not None else ():
-        if element.tag == "meta":
-            key = element.get("property") or element.get("name")
-            content = element.get("content")
-            if key and content and content.strip():
-                out.setdefault(key.strip().lower(), content.strip())
-        elif element.tag == "link" and "canonical" in (element.get("rel") or "").lower().split():
-            href = (element.get("href") or "").strip()
-            if href:
-                out.setdefault("link:canonical", href)
-    return out
 
 
 # -- body --------------------------------------------------------------------------------------
@@ -377,6 +373,14 @@ def _info_date(elements: list[HtmlElement]) -> tuple[str, str | None]:
 def _visible_time(text: str) -> str | None:
     match = VISIBLE_TIME.search(text)
     return match.group(0) if match else None
+
+
+def _absolute(href: str | None, base_url: str | None) -> str | None:
+    """A link resolved against the page's URL (the earlier template's ``og:image`` is relative,
+    markup.md §4); as written without one."""
+    if href and base_url and not href.startswith(("http://", "https://")):
+        return urljoin(base_url, href)
+    return href
 
 
 def _photo(scope: HtmlElement, base_url: str | None) -> str | None:

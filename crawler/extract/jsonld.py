@@ -10,77 +10,34 @@ limit, about 1,000 levels, less the caller's depth); objects are walked without 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from parsel import Selector
-    from scrapy.http import TextResponse
+from crawler.extract.page import Page
+from crawler.extract.values import is_article_type, person, type_names
 
-ARTICLE_TYPES = frozenset(
-    {
-        "Article",
-        "NewsArticle",
-        "ReportageNewsArticle",
-        "AnalysisNewsArticle",
-        "OpinionNewsArticle",
-        "BackgroundNewsArticle",
-        "ReviewNewsArticle",
-        "LiveBlogPosting",
-        "BlogPosting",
-        "Report",
-    }
-)
-PERSON_TYPES = frozenset({"Person"})
-# Scripts are sometimes wrapped in an HTML comment or CDATA, or carry "//" comment lines.
-_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
-_COMMENT_LINES = re.compile(r"^\s*//[^\n]*$", re.M)
-# Names the site signs with that are not persons (organisation authors are not authors).
-HOUSE_NAME = re.compile(r"^\s*(?:sputnik|ria novosti|rossiya segodnya)\b", re.I)
+__all__ = ["article_object", "extract", "fields", "find_article"]
 
 
-def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[str, Any]:
+def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     """Raw fields of the page's article object, keyed by ``ArticleItem`` field names.
 
-    :param page: a response or a parsel ``Selector`` of the whole page
-    :param base_url: the page's public URL; prefers the article object naming it when a page
-        holds several
+    :param page: a ``Page`` (or a response, a parsel ``Selector``, an lxml root)
+    :param base_url: the page's public URL, when ``page`` does not carry it; prefers the
+        article object naming it when a page holds several
     """
-    article = find_article(objects(page), base_url)
-    if article is None:
-        return {}
-    return fields(article)
+    article = article_object(Page.of(page, base_url))
+    return fields(article) if article is not None else {}
 
 
-def objects(page: TextResponse | Selector) -> list[Any]:
-    """The decoded value of every ``application/ld+json`` script that is valid JSON."""
-    selector = getattr(page, "selector", page)
-    out = []
-    for script in selector.root.iter("script"):  # faster than an XPath on a 200 KB page
-        kind = (script.get("type") or "").strip().lower()
-        if not kind.startswith("application/ld+json"):
-            continue
-        text = "".join(script.itertext())
-        try:
-            out.append(json.loads(text, strict=False))
-        except RecursionError:
-            continue  # nested too deep to decode: as broken
-        except ValueError:
-            unwrapped = _COMMENT_LINES.sub("", _WRAPPER.sub("", text))
-            if unwrapped == text:
-                continue  # nothing to strip: the JSON itself is broken
-            try:  # like extruct's JsonLdExtractor fallback, without its exception
-                out.append(json.loads(unwrapped, strict=False))
-            except (ValueError, RecursionError):
-                continue
-    return out
+def article_object(page: Page) -> dict[str, Any] | None:
+    """The page's article object (``find_article`` on its JSON-LD), found once per page."""
+    return page.memo("jsonld-article", lambda p: find_article(p.jsonld, p.url))
 
 
 def find_article(values: list[Any], base_url: str | None = None) -> dict[str, Any] | None:
     """The first article-typed object (the one whose ``url`` is ``base_url``, if any is)."""
-    found = [node for node in _nodes(values) if ARTICLE_TYPES & _types(node)]
+    found = [node for node in _nodes(values) if is_article_type(node.get("@type"))]
     if not found:
         return None
     if base_url:
@@ -135,13 +92,6 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
                     break
         else:
             stack.pop()
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    """``@type`` as a set of bare names: ``"schema:NewsArticle"`` and full IRIs included."""
-    value = node.get("@type")
-    names = value if isinstance(value, list) else [value]
-    return {re.split(r"[/:#]", n)[-1] for n in names if isinstance(n, str)}
 
 
 # -- value shapes ------------------------------------------------------------------------------
@@ -209,22 +159,14 @@ def _keywords(value: Any) -> list[str] | str | None:
 
 
 def _persons(value: Any) -> list[str]:
-    """Names of the persons among authors: ``Person`` objects and plain strings.
-
-    Objects of another type (``Organization``) are not authors; neither is a plain string that
-    names the house itself ("Sputnik International").
-    """
+    """Names of the persons among authors: ``Person`` objects and plain strings
+    (``crawler.extract.values.person``: organisations and the house are not authors)."""
     out = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
-            types = _types(item)
-            if types and not types & PERSON_TYPES:
-                continue
-            name = _string(item.get("name"))
+            name = person(_string(item.get("name")), type_names(item.get("@type")))
         else:
-            name = _string(item)
-            if name and HOUSE_NAME.match(name):
-                continue
+            name = person(_string(item), None)
         if name:
             out.append(name)
     return out

@@ -4,30 +4,32 @@ The block's itemprops are confirmed [C]: ``keywords``, ``datePublished``, ``date
 ``dateModified``, ``genre`` and ``author``/``creator`` > ``name``; whether the block is itself an
 ``itemscope`` is not. So the block's own properties are read directly, whatever scope it sits in
 (cheap: the block is small), and only a page without the block is searched with extruct for an
-Article item anywhere (extruct walks the whole document).
+Article item anywhere (extruct walks the whole document): the earlier template's is the root
+element itself (``<html itemscope itemtype=".../NewsArticle">``, markup.md §4), its properties
+spread over the ``<head>`` metas and the visible page.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
-from crawler.extract.html import parse
-from crawler.extract.jsonld import ARTICLE_TYPES, HOUSE_NAME, PERSON_TYPES
+from crawler.extract.html import markup
+from crawler.extract.page import Page
+from crawler.extract.values import first_text, is_article_type, person, type_names
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
-    from parsel import Selector
-    from scrapy.http import TextResponse
 
-ITEMSCOPE = etree.XPath("descendant-or-self::*[@itemscope]")
+ITEMTYPES = etree.XPath("descendant-or-self::*[@itemscope]/@itemtype")
 # schema.org property -> ArticleItem field
 FIELDS = {
     "headline": "headline",
+    "name": "headline",  # the earlier template's h1 has either (markup.md §4)
+    "articleBody": "body",
     "description": "description",
     "articleSection": "section",
     "keywords": "keywords",
@@ -37,24 +39,25 @@ FIELDS = {
     "dateCreated": "created_at",
     "dateModified": "modified_at",
 }
+LINK = ("http://", "https://", "/")
 _extractor = MicrodataExtractor()
 
 
-def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[str, Any]:
+def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     """Raw fields of the page's Article microdata, keyed by ``ArticleItem`` field names.
 
-    :param page: a response or a parsel ``Selector`` of the whole page
-    :param base_url: the page's public URL, to resolve link-valued properties
+    :param page: a ``Page`` (or a response, a parsel ``Selector``, an lxml root)
+    :param base_url: the page's public URL, when ``page`` does not carry it, to resolve
+        link-valued properties
     """
-    root: HtmlElement = getattr(page, "selector", page).root
-    blocks = parse(root).index["article__meta"]
-    props = _block_properties(blocks[0]) if blocks else _item_properties(root, base_url)
+    page = Page.of(page, base_url)
+    blocks = markup(page).index["article__meta"]
+    props = _block_properties(blocks[0]) if blocks else _item_properties(page)
     if not props:
         return {}
     out: dict[str, Any] = {}
     for prop, field in FIELDS.items():
-        value = _string(props.get(prop))
-        if value:
+        if field not in out and (value := _text(props.get(prop))):
             out[field] = value
     authors = _persons(props.get("author")) or _persons(props.get("creator"))
     if authors:
@@ -62,19 +65,33 @@ def extract(page: TextResponse | Selector, base_url: str | None = None) -> dict[
     return out
 
 
-def _item_properties(root: HtmlElement, base_url: str | None) -> dict[str, list[Any]] | None:
+def has_article_item(page: Page) -> bool:
+    """Whether an item of an article type is anywhere on the page (the root element too)."""
+    return page.memo("microdata-article", lambda p: any(map(is_article_type, ITEMTYPES(p.root))))
+
+
+def _item_properties(page: Page) -> dict[str, list[Any]] | None:
     """Properties of the page's first Article-typed item (values as lists), or ``None``."""
-    if not ITEMSCOPE(root):
-        return None  # spares extruct's whole-document pass on pages without microdata
+    if not has_article_item(page):
+        return None  # spares extruct's whole-document pass on pages without an article item
     try:
-        items = _extractor.extract_items(root, base_url)
+        items = _extractor.extract_items(page.root, page.url)
     except Exception:  # extruct on odd markup: a missing source, not a failed page
         return None
     for item in items:
-        if ARTICLE_TYPES & _types(item):
+        if is_article_type(item.get("type")):
             return {
                 k: v if isinstance(v, list) else [v] for k, v in item.get("properties", {}).items()
             }
+    return None
+
+
+def _text(values: list[Any] | None) -> str | None:
+    """The first text value, stripped. An ``<a itemprop>`` gives its ``href`` (the earlier
+    template's rubric link): a link is no text."""
+    for value in values or ():
+        if isinstance(value, str) and (text := value.strip()) and not text.startswith(LINK):
+            return text
     return None
 
 
@@ -123,34 +140,15 @@ def _value(element: HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _types(item: dict[str, Any]) -> set[str]:
-    value = item.get("type") or ""
-    names = value if isinstance(value, list) else value.split()
-    return {re.split(r"[/:#]", n)[-1] for n in names if isinstance(n, str)}
-
-
-def _string(values: list[Any] | None) -> str | None:
-    for value in values or ():
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
-
-
 def _persons(values: list[Any] | None) -> list[str]:
     """Names of ``Person`` items (or untyped ones); organisations and the house are not authors."""
     out = []
     for value in values or ():
         if isinstance(value, dict):
-            types = _types(value)
-            if types and not types & PERSON_TYPES:
-                continue
-            props = value.get("properties") or {}
-            name = props.get("name")
-            name = _string(name if isinstance(name, list) else [name])
+            name = (value.get("properties") or {}).get("name")
+            name = person(first_text(name), type_names(value.get("type") or ""))
         else:
-            name = _string([value])
-            if name and HOUSE_NAME.match(name):
-                continue
+            name = person(first_text(value), None)
         if name:
-            out.append(" ".join(name.split()))
+            out.append(name)
     return out

@@ -47,7 +47,7 @@ from scrapy.utils.sitemap import Sitemap
 from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id
 from crawler.errors import response_error_reject
-from crawler.extract import extract_article, related_links, unread_depth
+from crawler.extract import Extracted, NotArticle, Page, extract_page, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
 from crawler.middlewares import OffSiteRedirect
 from crawler.render import RenderedTooLarge, needs_js_detail
@@ -62,7 +62,6 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from crawler.config import Config
-    from crawler.extract import Extracted
 
 SEED_ARTICLE = (
     PUBLIC_ORIGIN
@@ -235,8 +234,9 @@ class SputnikSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         """An article page: its row (or a reject), then requests for its related articles.
 
-        Each part runs on its own: an exception while extracting makes the page an
-        ``extract-error`` reject (``crawler.errors``) and its related links are still followed.
+        The page is parsed once; the extraction returns its related links too. Each part runs
+        on its own: an exception while extracting makes the page an ``extract-error`` reject
+        (``crawler.errors``) and its related links are still followed (read apart then).
         """
         public_url = self.landed_url(response)
         if public_url is None:
@@ -246,32 +246,42 @@ class SputnikSpider(scrapy.Spider):
                 f"Redirected to {(response.request or response).url}, not an article URL.",
             )
             return
+        page = Page.of(response, public_url)
+        found: Extracted | NotArticle | None = None
         try:
-            item = self.article_item(response, public_url)
+            found = extract_page(page)
+            item = self.article_item(response, page, found)
         except Exception as exc:
             item = response_error_reject("extraction", exc, response, self)
         yield item
         if isinstance(item, RejectItem) and item.reason in ("needs-js", "not-article"):
             return
-        yield from self.related_requests(response, public_url)
+        yield from self.related_requests(page, found)
 
-    def article_item(self, response: Response, public_url: str) -> RawArticle | RejectItem:
+    def article_item(
+        self, response: Response, page: Page, found: Extracted | NotArticle
+    ) -> RawArticle | RejectItem:
         """The page's raw fields, or the reject saying why there are none to use."""
-        found = extract_article(response, public_url)
         if reason := response.meta.get("needs_js"):
             return self.reject(response, "needs-js", needs_js_detail(reason), found)
-        if depth := unread_depth(response):
+        if depth := unread_depth(page):
             detail = (
                 f"The markup is nested {depth:,} levels deep, where the HTML parser stops:"
                 " the rest of the page is unread."
             )
             return self.reject(response, "too-deep", detail, found)
-        if found is None:
-            return self.reject(response, "not-article", "no article markup on the page")
+        if isinstance(found, NotArticle):
+            detail = (
+                "No article evidence on the page: no article JSON-LD or microdata, no"
+                " og:type=article, article:* or pubdate meta, no known article template, no"
+                " <h1> with a publication time; found holds what was seen."
+            )
+            return self.reject(response, "not-article", detail, found)
+        self.crawler.stats.inc_value(f"sputnik/extract/layout/{found.layout}")
         return RawArticle(
-            url=public_url,
+            url=page.url,
             fields=found.fields,
-            sources=found.sources,
+            layout=found.layout,
             fallbacks=found.fallbacks,
             status=response.status,
             fetched_at=datetime.now(UTC),
@@ -280,20 +290,26 @@ class SputnikSpider(scrapy.Spider):
             job_id=self.job_id,
         )
 
-    def related_requests(self, response: Response, public_url: str) -> Iterator[scrapy.Request]:
-        """Requests for the page's related articles; dropped links counted by reason. A failure
-        to read them is logged with the traceback and counted in ``sputnik/links/failed``."""
+    def related_requests(
+        self, page: Page, found: Extracted | NotArticle | None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the page's related articles, as the extraction found them (read apart
+        when it failed); dropped links counted by reason. A failure to read them is logged
+        with the traceback and counted in ``sputnik/links/failed``."""
         stats = self.crawler.stats
         try:
-            links, dropped = related_links(response, public_url)
+            if isinstance(found, Extracted):
+                links, dropped = found.related, found.dropped
+            else:
+                links, dropped = related_links(page)
         except Exception:
             stats.inc_value("sputnik/links/failed")
-            self.logger.exception("Related links of %s unreadable", public_url)
+            self.logger.exception("Related links of %s unreadable", page.url)
             return
         for reason, count in dropped.items():
             stats.inc_value(f"sputnik/links/dropped/{reason}", count)
         for url in links:
-            yield self.article_request(url, referer=public_url)
+            yield self.article_request(url, referer=page.url)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A seed that lists articles: RSS, a sitemap (index), or an HTML listing. One that
@@ -433,13 +449,20 @@ class SputnikSpider(scrapy.Spider):
         )
 
     def reject(
-        self, response: Response, reason: str, detail: str, found: Extracted | None = None
+        self,
+        response: Response,
+        reason: str,
+        detail: str,
+        found: Extracted | NotArticle | None = None,
     ) -> RejectItem:
+        """A reject of the page; ``found`` is what was read (an article's raw fields, or what a
+        page without article evidence showed)."""
+        seen = found.fields if isinstance(found, Extracted) else found.seen if found else None
         return RejectItem(
             url=response.meta["public_url"],
             reason=reason,
             detail=detail,
-            found=json.dumps(found.fields, default=str, ensure_ascii=False) if found else None,
+            found=json.dumps(seen, default=str, ensure_ascii=False) if seen is not None else None,
             status=response.status,
             fetched_at=datetime.now(UTC),
             depth=response.meta.get("depth", 0),

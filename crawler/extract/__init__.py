@@ -15,7 +15,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from crawler.extract import html, jsonld, microdata
+from crawler.extract import earlier, html, jsonld, microdata
 from crawler.items import ArticleItem
 from crawler.urls import canonicalize
 
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SOURCES", "Extracted", "extract_article", "related_links", "unread_depth"]
 
-SOURCES = (jsonld, microdata, html)
-FIELD_SOURCES = {"body": (html, jsonld, microdata)}
+SOURCES = (jsonld, microdata, html, earlier)
+# A template's text container before JSON-LD/microdata articleBody (paragraphs run together).
+FIELD_SOURCES = {"body": (html, earlier, jsonld, microdata)}
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem))
 NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
 
@@ -61,7 +62,7 @@ def extract_article(response: TextResponse, public_url: str) -> Extracted | None
     """
     selector = response.selector
     found = {NAMES[source]: source.extract(selector, public_url) for source in SOURCES}
-    if not found["jsonld"] and not html.is_article(selector.root):
+    if not found["jsonld"] and not (html.is_article(selector.root) or found["earlier"]):
         return None
 
     raw: dict[str, Any] = {}
@@ -84,7 +85,7 @@ def extract_article(response: TextResponse, public_url: str) -> Extracted | None
         raw["image_url"] = raw["images"][0]["url"]
         sources["image_url"] = sources["images"]
 
-    cards = found["html"].get("related_urls", [])
+    cards = found["html"].get("related_urls", []) + found["earlier"].get("related_urls", [])
     linked = found["jsonld"].get("related_urls", [])
     urls, dropped = _canonical_related(cards, linked, public_url)
     if urls:
@@ -113,6 +114,7 @@ def related_links(response: TextResponse, public_url: str) -> tuple[list[str], C
         return list(cached[1]), Counter(cached[2])
     selector = response.selector
     cards = html.related_hrefs(html.parse(selector.root).index["cards"])
+    cards += earlier.related_hrefs(earlier.index(selector.root))
     linked = jsonld.extract(selector, public_url).get("related_urls", [])
     return _canonical_related(cards, linked, public_url)
 

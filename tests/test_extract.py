@@ -124,7 +124,8 @@ def test_truncated_and_garbled_pages_never_raise(site: Site) -> None:
 
 
 def test_sources_are_named() -> None:
-    assert [s.__name__.rsplit(".", 1)[-1] for s in SOURCES] == ["jsonld", "microdata", "html"]
+    names = [s.__name__.rsplit(".", 1)[-1] for s in SOURCES]
+    assert names == ["jsonld", "microdata", "html", "earlier"]
 
 
 # -- JSON-LD -----------------------------------------------------------------------------------

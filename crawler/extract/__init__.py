@@ -28,7 +28,12 @@ __all__ = ["SOURCES", "Extracted", "extract_article", "related_links", "unread_d
 
 SOURCES = (jsonld, microdata, html, earlier)
 # A template's text container before JSON-LD/microdata articleBody (paragraphs run together).
-FIELD_SOURCES = {"body": (html, earlier, jsonld, microdata)}
+# The section is the rubric's text: microdata reads an ``a[itemprop=articleSection]`` (the
+# earlier template's rubric, markup.md §4) as its href, as the microdata spec says.
+FIELD_SOURCES = {
+    "body": (html, earlier, jsonld, microdata),
+    "section": (jsonld, html, earlier, microdata),
+}
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem))
 NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
 

@@ -131,7 +131,9 @@ def extract(root: Any, base_url: str | None = None) -> dict[str, Any]:
     if not _recognised(root, found):
         return {}
     meta = _metas(found["meta"])
-    created, updated = _visible_dates(found["b-article__refs-date"])
+    created, updated = _visible_dates(
+        found["b-article__refs-date"] + found["b-article__refs-date-upd"]
+    )
     out: dict[str, Any] = {
         "url": _canonical(root),
         "headline": _headline(root, found),
@@ -310,11 +312,11 @@ def _visible_dates(times: list[HtmlElement]) -> tuple[str | None, str | None]:
     UTC), else the text (``22:57 GMT 28.04.2020``, ``(updated 11:14 GMT 29.04.2020)``)."""
     created = updated = None
     for element in times:
-        value = (element.get("datetime") or "").strip() or _visible_time(_text(element))
-        if "b-article__refs-date-upd" in (element.get("class") or "").split():
+        text = _text(element)
+        value = (element.get("datetime") or "").strip() or _visible_time(text)
+        upd = "b-article__refs-date-upd" in (element.get("class") or "").split()
+        if upd or "updated" in text.lower():
             updated = updated or value
-        elif "updated" in _text(element).lower():
-            updated = updated or _visible_time(_text(element))
         else:
             created = created or value
     return created, updated

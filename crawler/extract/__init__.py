@@ -119,7 +119,8 @@ def related_links(response: TextResponse, public_url: str) -> tuple[list[str], C
         return list(cached[1]), Counter(cached[2])
     selector = response.selector
     cards = html.related_hrefs(html.parse(selector.root).index["cards"])
-    cards += earlier.related_hrefs(earlier.index(selector.root))
+    if earlier.is_earlier(selector.root):
+        cards += earlier.related_hrefs(earlier.index(selector.root))
     linked = jsonld.extract(selector, public_url).get("related_urls", [])
     return _canonical_related(cards, linked, public_url)
 

@@ -80,21 +80,13 @@ def is_earlier(root: HtmlElement) -> bool:
         for meta in root.iter("meta"):
             if (meta.get("name") or "").strip().lower() == "pubdate":
                 return True
-    for element in root.iter(etree.Element):
+    # Its blocks are all divs; a Python scan stops at the first (an XPath would not), and on
+    # other pages visits only the divs (~0.2 ms on a 160 KB page).
+    for element in root.iter("div"):
         classes = element.get("class")
         if classes and "b-article__" in classes:
             return True
     return False
-
-
-def _recognised(root: HtmlElement, found: dict[str, list[HtmlElement]]) -> bool:
-    """``is_earlier`` from the page's ``index``: no second pass over the page."""
-    if any(found[name] for name in CLASSES if name.startswith("b-article__")):
-        return True
-    kind = (root.get("itemtype") or "").rstrip("/").rsplit("/", 1)[-1]
-    if root.get("itemscope") is None or kind not in ROOT_TYPES:
-        return False
-    return any((m.get("name") or "").strip().lower() == "pubdate" for m in found["meta"])
 
 
 def index(root: HtmlElement) -> dict[str, list[HtmlElement]]:
@@ -127,9 +119,9 @@ def extract(root: Any, base_url: str | None = None) -> dict[str, Any]:
     root = getattr(getattr(root, "selector", root), "root", root)
     if not isinstance(getattr(root, "tag", None), str):
         return {}
-    found = index(root)
-    if not _recognised(root, found):
+    if not is_earlier(root):
         return {}
+    found = index(root)
     meta = _metas(found["meta"])
     created, updated = _visible_dates(
         found["b-article__refs-date"] + found["b-article__refs-date-upd"]

@@ -211,6 +211,17 @@ def test_broken_markup_never_raises(html: str) -> None:
     assert all(value not in (None, "", []) for value in raw.values())
 
 
+def test_radio_players_and_captions_are_not_body_text() -> None:
+    html = (
+        '<div class="b-article__text" itemprop="articleBody"><p>One.</p>'
+        '<div class="b-inject__audio"><span class="b-inject__audio-time">00:00</span></div>'
+        '<p>Two <span class="b-inject__audio-title">Listen</span>and three.</p>'
+        '<div class="b-article__media"><img src="/i/blank.svg"><div class="b-media__caption">'
+        "A caption</div></div><p>Four.</p></div>"
+    )
+    assert earlier.extract(root(html), None)["body"] == ["One.", "Two and three.", "Four."]
+
+
 def test_deep_nesting_is_read() -> None:
     html = '<div class="b-article__text">' + "<div>" * 300 + "<p>deep</p>" + "</div>" * 300
     assert earlier.extract(root(html), None)["body"] == ["deep"]

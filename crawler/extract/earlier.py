@@ -44,10 +44,12 @@ CLASSES = frozenset(
     }
 )
 ROOT_TYPES = frozenset({"NewsArticle", "Article"})
-# Not body text: inject cards (and radio players), the disclaimer, photo credits, lazy images.
-SKIP_CLASSES = frozenset(
-    {"b-inject", "b-disclaimer", "b-article__header-copy", "b-article__refs", "b-share"}
-)
+# Not body text: inject cards (``b-inject``, and radio pages' ``b-inject__audio*`` players),
+# the disclaimer, photo credits and captions, lazy images, banners, share buttons. Class names
+# beyond §4's are not known: families are matched by prefix, captions by name.
+SKIP_CLASSES = frozenset({"b-disclaimer", "b-article__header-copy", "b-article__refs"})
+SKIP_PREFIXES = ("b-inject", "b-banner", "b-share", "b-social", "b-media__copy")
+SKIP_PARTS = ("caption", "disclaimer")
 SKIP_TAGS = frozenset(
     {
         "script", "style", "noscript", "template", "iframe", "svg", "img", "picture", "video",
@@ -209,7 +211,14 @@ def _paragraphs(container: HtmlElement, out: list[str], depth: int) -> None:
 
 def _skipped(element: HtmlElement) -> bool:
     classes = element.get("class")
-    return bool(classes) and not SKIP_CLASSES.isdisjoint(classes.split())
+    if not classes:
+        return False
+    return any(
+        token in SKIP_CLASSES
+        or token.startswith(SKIP_PREFIXES)
+        or any(part in token for part in SKIP_PARTS)
+        for token in classes.split()
+    )
 
 
 def _text(element: HtmlElement) -> str:

@@ -19,6 +19,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from crawler.extract.jsonld import HOUSE_NAME
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -71,7 +73,6 @@ VISIBLE_TIME = re.compile(
     r"\d{1,2}:\d{2}\s*GMT\s*(?:[+-]\d{1,2}(?::?\d{2})?\s*)?\d{1,2}\.\d{1,2}\.\d{4}"
 )
 UNIX_SECONDS = re.compile(r"\d{9,11}")
-HOUSE_NAME = re.compile(r"^\s*(?:sputnik|ria novosti|rossiya segodnya)\b", re.I)
 
 
 def is_earlier(root: HtmlElement) -> bool:
@@ -92,8 +93,8 @@ def is_earlier(root: HtmlElement) -> bool:
 
 
 def index(root: HtmlElement) -> dict[str, list[HtmlElement]]:
-    """The elements of ``CLASSES`` in page order, and ``meta``s, ``time``s and ``rel=author``
-    links, found in one pass over the page."""
+    """The elements of ``CLASSES`` in page order, the ``meta``s and the ``rel=author`` links
+    (under ``"meta"`` and ``"author"``), found in one pass over the page."""
     found: dict[str, list[HtmlElement]] = {name: [] for name in (*CLASSES, "meta", "author")}
     for element in root.iter(etree.Element):
         tag = element.tag

@@ -1,4 +1,4 @@
-"""Downloader middlewares that replace two of Scrapy's own.
+"""Downloader middlewares that replace two of Scrapy's own, and one that tries old-form URLs.
 
 ``BackoffRetryMiddleware``: Scrapy's retries, waiting before each one. Replaces
 ``scrapy.downloadermiddlewares.retry.RetryMiddleware`` and reads the same ``RETRY_*`` settings,
@@ -23,6 +23,12 @@ from ``SITE_ORIGIN`` as every request is, or to ``SITE_ORIGIN``'s own scheme, ho
 Any other target (another host or port, another scheme, a link-local address) is refused before
 a request is made, even for its ``robots.txt``: the request fails with ``OffSiteRedirect``, which
 the spider keeps as a ``redirect-off-site`` reject, and ``sputnik/redirect/off-site`` counts it.
+
+``OldFormMiddleware``: an article linked in the earlier template's old form (markup.md §4,
+``/<section>/<YYYYMMDD><id>-<slug>/``) is requested at its canonical URL, where the live site
+redirects old forms [I]; a 404 there is followed, once, by a request for the old form
+(``meta["old_form"]``), as a redirect would be: same public URL and depth for the row, counted in
+``sputnik/urls/old-form-retried``. A 404 there too is the page's ``http-404`` reject.
 """
 
 from __future__ import annotations
@@ -48,6 +54,32 @@ if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
 logger = logging.getLogger(__name__)
+
+
+class OldFormMiddleware:
+    """On a 404, the article's old-form URL (``meta["old_form"]``, a fetch URL) is tried once."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        old = request.meta.get("old_form")
+        if response.status != 404 or not old or request.meta.get("old_form_tried"):
+            return response
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("sputnik/urls/old-form-retried")
+        logger.debug(
+            "%s is a 404: trying its old form %s",
+            request.url,
+            old,
+            extra={"spider": self.crawler.spider},
+        )
+        meta = {**request.meta, "old_form_tried": True}
+        return request.replace(url=old, meta=meta, dont_filter=True)
 
 
 class OffSiteRedirect(IgnoreRequest):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.extract.values import HOUSE_NAME
 from crawler.items import NormalizedArticle, RawArticle
 from crawler.urls import ARTICLE_PATH, PUBLIC_ORIGIN, article_id, canonicalize
 
@@ -23,6 +24,8 @@ from crawler.urls import ARTICLE_PATH, PUBLIC_ORIGIN, article_id, canonicalize
 VISIBLE_TIME = re.compile(
     r"(\d{1,2}):(\d{2})\s*GMT\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?\s*)?(\d{1,2})\.(\d{1,2})\.(\d{4})"
 )
+# The house's signature after a person's name (markup.md §4: "Wilmer Leon. Sputnik International").
+HOUSE_SUFFIX = re.compile(r"\s*\.\s*Sputnik(?:\s+International)?\s*$", re.I)
 UNIX_TIME = re.compile(r"[+-]?\d{9,13}(?:\.\d+)?")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
@@ -134,11 +137,14 @@ def keywords_processor(value: Any) -> list[str]:
 
 
 def authors_processor(value: Any) -> list[str]:
-    """Author names, whitespace collapsed, in order, without duplicates.
+    """Author names, whitespace collapsed, in order, without duplicates, whatever the source:
+    the house suffix is stripped (``Wilmer Leon. Sputnik International`` -> ``Wilmer Leon``,
+    markup.md §4) and the house's own names (``Sputnik``, ``RIA Novosti``...) are no authors.
 
     Accepts a name or a list of names (the extractors have dropped organisations already).
     """
-    return list(dict.fromkeys(_split_list(value, split_commas=False)))
+    names = (HOUSE_SUFFIX.sub("", name) for name in _split_list(value, split_commas=False))
+    return list(dict.fromkeys(n for n in names if n and not HOUSE_NAME.match(n)))
 
 
 def language_processor(value: Any) -> str | None:
@@ -257,7 +263,7 @@ def related_urls_processor(value: Any) -> list[str]:
         u if CANONICAL.match(u) else canonicalize(u)[0]  # the extractor's are canonical already
         for u in _split_list(value, split_commas=False)
     )
-    return list(dict.fromkeys(u for u in urls if u))
+    return list(dict.fromkeys(str(u) for u in urls if u))  # str: no ArticleURL in the data
 
 
 def pixels(value: Any) -> int | None:
@@ -436,7 +442,7 @@ def _normalized(
                 values[field] = value
                 errors.pop(field, None)  # a lower source had it readable
                 break
-    canonical = canonicalize(url)[0] or url
+    canonical = str(canonicalize(url)[0] or url)
     values["url"] = canonical
     values["article_id"] = article_id_processor(canonical)
     values["site"] = site_processor(canonical)

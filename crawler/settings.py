@@ -29,6 +29,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.ChainRedirectMiddleware": 600,
+    # A canonical URL that is a 404: its old form, once (markup.md §4).
+    "crawler.middlewares.OldFormMiddleware": 590,
     # After retries, redirects and decompression: it sees the page the spider would get.
     "crawler.render.RenderMiddleware": 540,
 }

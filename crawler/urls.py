@@ -1,18 +1,26 @@
 """Article URLs: recognise them, make them canonical, and say why a link is not followed.
 
 Canonical form (markup.md §1): ``https://sputnikglobe.com/YYYYMMDD/<slug>-<id>.html`` with no query
-or fragment; ``/amp/`` copies and the former domain ``sputniknews.com`` map onto it.
+or fragment; ``/amp/`` copies and the former domain ``sputniknews.com`` map onto it, and so do the
+old-form paths of the earlier template (markup.md §4), ``/<section>/<YYYYMMDD><id>-<slug>/``, whose
+canonical URL remembers the old form (``ArticleURL.old_form``): the site redirects old forms to
+the new ones [I], and when the new one is missing the spider tries the old form once.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+if TYPE_CHECKING:
+    from typing import Self
+
 PUBLIC_ORIGIN = "https://sputnikglobe.com"
 PUBLIC_HOST = "sputnikglobe.com"
+OLD_ORIGIN = "https://sputniknews.com"  # the former domain, of old-form URLs
 # Hosts whose article paths are sputnikglobe.com articles.
 SITE_HOSTS = frozenset(
     {"sputnikglobe.com", "www.sputnikglobe.com", "sputniknews.com", "www.sputniknews.com"}
@@ -21,9 +29,34 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # Separators written percent-encoded (%2F, %5C): a path segment for the site as for browsers.
 ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
 ARTICLE_PATH = re.compile(r"^/\d{8}/(?:[^/?#]*-)?(\d{6,})\.html$")
+# The earlier template's form (until about 2021): /columnists/201911181077343476-royal-self-.../
+# is article 1077343476 of 2019-11-18 [C]; the date is 8 digits, the id the digits after it.
+OLD_ARTICLE_PATH = re.compile(r"^/[^/]+/(\d{8})(\d{6,})(?:-([^/]+))?/?$")
 # Article ids are int64 (the article_id column, the state's SQLite integers): a bigger number
 # at the end of a path is no article of the site.
 INT64_MAX = 2**63 - 1
+
+
+class ArticleURL(str):
+    """A canonical article URL (a plain ``str`` everywhere) that was written in the old form:
+    ``old_form`` is that public URL (``https://sputniknews.com/<section>/<YYYYMMDD><id>-<slug>/``),
+    normalized as the canonical one is."""
+
+    __slots__ = ("old_form",)
+
+    def __new__(cls, url: str, old_form: str) -> Self:
+        made = super().__new__(cls, url)
+        made.old_form = old_form
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ArticleURL, (str(self), self.old_form)
+
+
+def old_form(url: str) -> str | None:
+    """The old-form public URL an article link was written in (``ArticleURL.old_form``), or
+    ``None`` for a URL in today's form or a plain string."""
+    return getattr(url, "old_form", None)
 
 
 def article_id(url: str) -> int | None:
@@ -44,6 +77,10 @@ def bounded_id(digits: str) -> int | None:
 
 def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None, str | None]:
     """``(canonical article URL, None)``, or ``(None, reason)`` for a link not to follow.
+
+    An old-form path (markup.md §4) ``/<section>/<YYYYMMDD><id>-<slug>/`` gives
+    ``/<YYYYMMDD>/<slug>-<id>.html`` (``/<YYYYMMDD>/<id>.html`` without a slug), returned as an
+    ``ArticleURL`` whose ``old_form`` is the normalized old form on ``sputniknews.com``.
 
     Reasons, as counted in ``sputnik/links/dropped/<reason>``: ``bad-scheme`` (``javascript:``,
     ``mailto:``...), ``off-site`` (any other host), ``not-article`` (a site page that is not an
@@ -68,11 +105,21 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
     if path.startswith("/amp/"):
         path = path[len("/amp") :]
     match = ARTICLE_PATH.match(path)
-    if not match:
+    if match:
+        if bounded_id(match.group(1)) is None:
+            return None, "id-too-large"
+        return PUBLIC_ORIGIN + path, None
+    old = OLD_ARTICLE_PATH.match(path)
+    if not old:
         return None, "not-article"
-    if bounded_id(match.group(1)) is None:
+    day, digits, slug = old.groups()
+    if bounded_id(digits) is None:
         return None, "id-too-large"
-    return PUBLIC_ORIGIN + path, None
+    new = f"/{day}/{slug}-{digits}.html" if slug else f"/{day}/{digits}.html"
+    if not ARTICLE_PATH.match(new):  # a slug that today's form cannot carry
+        return None, "not-article"
+    old_path = path if path.endswith("/") else path + "/"
+    return ArticleURL(PUBLIC_ORIGIN + new, OLD_ORIGIN + old_path), None
 
 
 def site_fetch_url(url: str, origin: str) -> str | None:

@@ -41,7 +41,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crawler.extract import evidence, html, jsonld, microdata
+from crawler.extract import earlier, evidence, html, jsonld, microdata
 from crawler.extract.page import Page
 from crawler.items import ArticleItem
 from crawler.urls import PUBLIC_ORIGIN, article_id, bounded_id, canonicalize
@@ -98,9 +98,13 @@ def source(module: ModuleType, layouts: Iterable[str] = LAYOUTS) -> Source:
     return Source(name, module, frozenset(layouts), first == "page")
 
 
-# The merge's order. When the earlier and generic templates' modules are in, they go last:
-# source(earlier, ("earlier",)), source(generic, ("generic",)).
-SOURCES = (source(jsonld), source(microdata), source(html))
+# The merge's order (see the module docstring).
+SOURCES = (
+    source(jsonld),
+    source(microdata),
+    source(html),
+    source(earlier, ("earlier",)),
+)
 
 
 @dataclass
@@ -201,6 +205,8 @@ def related_links(page: Any, public_url: str | None = None) -> tuple[list[str], 
     if not page.is_html:
         return [], Counter()
     cards = html.related_hrefs(html.markup(page).index["cards"])
+    if earlier.is_earlier(page.root):
+        cards += earlier.related_hrefs(earlier.index(page.root))
     linked = jsonld.extract(page).get("related_urls", [])
     return _canonical_related((cards, linked), page.url)
 

@@ -51,7 +51,7 @@ from crawler.extract import Extracted, NotArticle, Page, extract_page, related_l
 from crawler.items import RawArticle, RejectItem
 from crawler.middlewares import OffSiteRedirect
 from crawler.render import RenderedTooLarge, needs_js_detail
-from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize
+from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize, old_form
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -195,7 +195,8 @@ class SputnikSpider(scrapy.Spider):
         not the response's: a rendered page's URL is whatever its scripts set (``pushState``)."""
         request = response.request
         public = self.to_public(request.url if request is not None else response.url)
-        return canonicalize(public)[0] if public else None
+        url = canonicalize(public)[0] if public else None
+        return str(url) if url else None  # an old form's too: the row's URL is today's form
 
     def fetch_url(self, public_url: str) -> str:
         """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
@@ -214,11 +215,15 @@ class SputnikSpider(scrapy.Spider):
                 yield self.listing_request(public, listing_more=self.more_pages)
 
     def article_request(self, url: str, referer: str | None, **meta: Any) -> scrapy.Request:
+        """A request for the article at canonical ``url``; one written in the old form also
+        carries where that is fetched from, for ``crawler.middlewares.OldFormMiddleware``."""
+        if old := old_form(url):
+            meta["old_form"] = self.origin + urlsplit(old).path
         return scrapy.Request(
             self.fetch_url(url),
             callback=self.parse_article,
             errback=self.failed,
-            meta={"public_url": url, "public_referer": referer, **meta},
+            meta={"public_url": str(url), "public_referer": referer, **meta},
         )
 
     def listing_request(self, url: str, **meta: Any) -> scrapy.Request:

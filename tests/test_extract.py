@@ -124,7 +124,12 @@ def test_truncated_and_garbled_pages_never_raise(site: Site) -> None:
 
 
 def test_sources_are_named() -> None:
-    assert [s.__name__.rsplit(".", 1)[-1] for s in SOURCES] == ["jsonld", "microdata", "html"]
+    assert [s.__name__.rsplit(".", 1)[-1] for s in SOURCES] == [
+        "jsonld",
+        "microdata",
+        "html",
+        "generic",
+    ]
 
 
 # -- JSON-LD -----------------------------------------------------------------------------------
@@ -737,7 +742,7 @@ def test_article_detection() -> None:
     )
     assert extract_article(only_ld, URL) == ({"headline": "T"}, {"headline": "jsonld"}, {})
     empty_article = extract_article(article_page(None, ""), URL)
-    assert empty_article == ({"language": "en"}, {"language": "html"}, {})
+    assert empty_article == ({"language": "en"}, {"language": "html"}, {"language": ["en"]})
 
 
 def test_an_unreadable_value_falls_back_to_the_next_source():

@@ -15,7 +15,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from crawler.extract import html, jsonld, microdata
+from crawler.extract import generic, html, jsonld, microdata
 from crawler.items import ArticleItem
 from crawler.urls import canonicalize
 
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SOURCES", "Extracted", "extract_article", "related_links", "unread_depth"]
 
-SOURCES = (jsonld, microdata, html)
-FIELD_SOURCES = {"body": (html, jsonld, microdata)}
+SOURCES = (jsonld, microdata, html, generic)
+FIELD_SOURCES = {"body": (html, jsonld, microdata, generic)}
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem))
 NAMES = {source: source.__name__.rsplit(".", 1)[-1] for source in SOURCES}
 
@@ -60,8 +60,22 @@ def extract_article(response: TextResponse, public_url: str) -> Extracted | None
     :param public_url: its canonical public URL, the base of relative links
     """
     selector = response.selector
-    found = {NAMES[source]: source.extract(selector, public_url) for source in SOURCES}
-    if not found["jsonld"] and not html.is_article(selector.root):
+    found = {
+        NAMES[source]: source.extract(selector, public_url)
+        for source in SOURCES
+        if source is not generic
+    }
+    found["generic"] = generic.extract(selector.root, public_url)  # takes the lxml root
+    # Until recognition by evidence (issue 9, point 1): at an article URL, an <h1> and a date.
+    generic_evidence = (
+        canonicalize(public_url)[0] is not None
+        and {
+            "headline",
+            "published_at",
+        }
+        <= found["generic"].keys()
+    )
+    if not found["jsonld"] and not html.is_article(selector.root) and not generic_evidence:
         return None
 
     raw: dict[str, Any] = {}

@@ -1,0 +1,353 @@
+"""Raw article fields of a page in a template the crawler does not know (the last source).
+
+What any news page carries, whoever built it: ``og:``/``article:`` and other common meta tags,
+its ``<h1>``, ``<time datetime>``, ``rel=author`` links. Two general extractors fill the gaps:
+
+- **htmldate** for a publication date written only in the text. It gives a day, not a time, so
+  its date is used only when no meta or ``<time>`` gives one: it is returned as ``YYYY-MM-DD``,
+  which ``crawler.normalize`` reads as midnight UTC. A date-only meta comes before it.
+- **trafilatura** for the body, only when the page has no body container of a known template
+  (``div.article__body``, ``div.b-article__text``, ``itemprop=articleBody``): its cost (a few
+  to ~25 ms a page) is paid on unknown pages only. It runs for precision, without comments,
+  tables, images or links; its paragraphs are the body, minus the headline it repeats.
+
+Both get a copy of the page (they prune their input) and are guarded: a page they choke on
+gives no body or no date, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from copy import copy
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from htmldate import find_date
+from lxml import etree
+from trafilatura import bare_extraction
+from trafilatura.settings import Extractor
+
+from crawler.extract.jsonld import HOUSE_NAME
+from crawler.normalize import timestamp_processor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+# Meta names, in precedence order (keys lower-cased; ``property``, ``name`` or ``itemprop``).
+PUBLISHED_METAS = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "pubdate",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dcterms.issued",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "date",
+)
+MODIFIED_METAS = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "lastmod",
+    "last-modified",
+    "dcterms.modified",
+    "dc.date.modified",
+)
+DESCRIPTION_METAS = ("og:description", "description", "twitter:description")
+TITLE_METAS = ("og:title", "twitter:title")
+IMAGE_METAS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+KEYWORDS_METAS = ("keywords", "news_keywords")
+DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
+# "Name. Sputnik International" (meta author, earlier template): the name is the author.
+HOUSE_SUFFIX = re.compile(r"\s*[.,;|-]?\s*sputnik international\s*$", re.I)
+BYLINE = re.compile(r"^\s*by\s+", re.I)
+AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
+# Body containers of the known templates: a page with one gets its body from those sources.
+BODY_CLASSES = frozenset({"article__body", "b-article__text"})
+# trafilatura's output elements whose edges separate words.
+BLOCKS = frozenset({"p", "head", "item", "lb", "quote", "list", "row", "cell", "code"})
+# Built once: trafilatura reads its configuration per Extractor. Shared read-only (it copies
+# the options before changing them).
+OPTIONS = Extractor(
+    output_format="python",
+    precision=True,
+    comments=False,
+    tables=False,
+    images=False,
+    links=False,
+    formatting=False,
+)
+
+
+def extract(root: HtmlElement, base_url: str | None = None) -> dict[str, Any]:
+    """Raw fields of any article page, keyed by ``ArticleItem`` field names; missing ones absent.
+
+    :param root: the lxml root element of the whole page (``response.selector.root``)
+    :param base_url: the page's canonical public URL, to resolve a relative image address
+    """
+    if root is None or not hasattr(root, "iter"):
+        return {}
+    meta = metas(root)
+    h1s = [text for text in map(text_of, root.iter("h1")) if text]
+    headline = _headline(h1s, _first(meta, TITLE_METAS), _title(root))
+    unknown = not has_body_container(root)
+    image = _first(meta, IMAGE_METAS)
+    out: dict[str, Any] = {
+        "url": _canonical(root) or _first(meta, ("og:url",)),
+        "headline": headline,
+        "description": _first(meta, DESCRIPTION_METAS),
+        "section": _first(meta, ("article:section",)),
+        "tags": meta.get("article:tag", []),
+        "keywords": _first(meta, KEYWORDS_METAS),
+        "authors": authors(root, meta),
+        "language": root.get("lang") or _first(meta, ("og:locale", "content-language")),
+        "published_at": published(root, meta, guess=unknown),
+        "modified_at": _best_time(
+            [*_values(meta, MODIFIED_METAS), *_time_attrs(root, modified=True)]
+        ),
+        "image_url": urljoin(base_url, image) if image and base_url else image,
+    }
+    if unknown:
+        out["body"] = body(root, base_url, headline)
+    return {key: value for key, value in out.items() if value not in (None, "", [])}
+
+
+# -- reading the page ----------------------------------------------------------------------------
+
+
+def metas(root: HtmlElement) -> dict[str, list[str]]:
+    """Every ``<meta>`` content by lower-cased ``property``/``name``/``itemprop``, in page order.
+
+    The whole document, not only ``<head>``: broken markup moves metas into ``<body>``.
+    """
+    out: dict[str, list[str]] = {}
+    for element in root.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = (element.get(attribute) or "").strip().lower()
+            if key:
+                out.setdefault(key, []).append(content)
+    return out
+
+
+def text_of(element: Any) -> str:
+    """An element's text, whitespace collapsed (scripts and styles left out)."""
+    parts = []
+    for node in element.iter():
+        tag = node.tag
+        if isinstance(tag, str) and tag not in ("script", "style") and node.text:
+            parts.append(node.text)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+    return " ".join("".join(parts).split())
+
+
+def has_body_container(root: HtmlElement) -> bool:
+    """Whether a known template's body container is on the page: its sources read the body.
+
+    A scan that stops at the first one: cheap on the pages that have one."""
+    for element in root.iter(etree.Element):
+        classes = element.get("class")
+        if classes and not BODY_CLASSES.isdisjoint(classes.split()):
+            return True
+        if element.get("itemprop") == "articleBody":
+            return True
+    return False
+
+
+def authors(root: HtmlElement, meta: dict[str, list[str]]) -> list[str]:
+    """Names of ``a[rel~=author]`` links, else of ``meta[name=author]`` / ``article:author``
+    (not profile URLs); house suffix stripped, the house itself (an organisation) dropped."""
+    linked = [
+        text_of(a) for a in root.iter("a") if "author" in (a.get("rel") or "").lower().split()
+    ]
+    names = linked or [
+        part
+        for value in (*meta.get("author", ()), *meta.get("article:author", ()))
+        if "://" not in value
+        for part in AUTHOR_SPLIT.split(HOUSE_SUFFIX.sub("", value))
+    ]
+    out: dict[str, None] = {}
+    for name in names:
+        name = BYLINE.sub("", HOUSE_SUFFIX.sub("", name)).strip()
+        if name and not HOUSE_NAME.match(name):
+            out.setdefault(name)
+    return list(out)
+
+
+def published(root: HtmlElement, meta: dict[str, list[str]], guess: bool) -> str | None:
+    """The publication time: metas, then ``<time datetime>``; else, with ``guess``, htmldate's
+    day (see the module). A known template's page without a date stays without one."""
+    found = _best_time([*_values(meta, PUBLISHED_METAS), *_time_attrs(root, modified=False)])
+    return found or (found_date(root) if guess else None)
+
+
+def found_date(root: HtmlElement) -> str | None:
+    """htmldate's publication day, ``YYYY-MM-DD``, or ``None`` (also when it fails)."""
+    try:
+        return find_date(root, original_date=True, extensive_search=True)
+    except Exception:  # a third-party parser on hostile markup: no date rather than no page
+        logger.debug("htmldate failed", exc_info=True)
+        return None
+
+
+def body(root: HtmlElement, base_url: str | None, headline: str | None) -> list[str]:
+    """trafilatura's paragraphs of the page's main text, minus the headline; ``[]`` when it
+    finds none or fails."""
+    options = copy(OPTIONS)
+    options.source = options.url = base_url  # for trafilatura's own log messages
+    try:
+        document = bare_extraction(root, options=options)
+    except Exception:  # a third-party extractor on hostile markup: no body rather than no page
+        logger.debug("trafilatura failed on %s", base_url, exc_info=True)
+        return []
+    if document is None or document.body is None:
+        return []
+    paragraphs = list(_paragraphs(document.body))
+    if paragraphs and headline and paragraphs[0].casefold() == headline.casefold():
+        paragraphs.pop(0)
+    return paragraphs
+
+
+def _paragraphs(tree: Any) -> Iterable[str]:
+    """One string per block of trafilatura's output tree: a paragraph, a sub-head, a quote,
+    each item of a list."""
+    for block in tree:
+        if not isinstance(block.tag, str):
+            continue
+        items = [item for item in block if item.tag == "item"] if block.tag == "list" else []
+        for element in items or [block]:
+            text = _xml_text(element)
+            if text:
+                yield text
+
+
+def _xml_text(element: Any) -> str:
+    """Text of a trafilatura output element; line breaks and block edges separate words."""
+    parts: list[str] = []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        if event == "start":
+            if node.tag in BLOCKS:
+                parts.append(" ")
+            parts.append(node.text or "")
+        else:
+            if node.tag in BLOCKS:
+                parts.append(" ")
+            if node is not element:
+                parts.append(node.tail or "")
+    return " ".join("".join(parts).split())
+
+
+# -- small readers -------------------------------------------------------------------------------
+
+
+def _values(meta: dict[str, list[str]], names: Iterable[str]) -> list[str]:
+    return [value for name in names for value in meta.get(name, ())]
+
+
+def _first(meta: dict[str, list[str]], names: Iterable[str]) -> str | None:
+    return next(iter(_values(meta, names)), None)
+
+
+def _canonical(root: HtmlElement) -> str | None:
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            href = (link.get("href") or "").strip()
+            if href:
+                return href
+    return None
+
+
+def _title(root: HtmlElement) -> str | None:
+    for title in root.iter("title"):
+        return text_of(title) or None
+    return None
+
+
+def _headline(h1s: list[str], meta_title: str | None, title: str | None) -> str | None:
+    """The ``<h1>`` the page's title names (several ``<h1>``: a logo may be one), else the
+    first ``<h1>``, else the title meta (never ``<title>`` alone: it names the site too)."""
+    for named in (meta_title, title):
+        if len(h1s) > 1 and named:
+            folded = named.casefold()
+            for text in h1s:
+                if text.casefold() in folded:
+                    return text
+    return h1s[0] if h1s else meta_title
+
+
+def _time_attrs(root: HtmlElement, modified: bool) -> list[str]:
+    """``datetime`` values of the article's ``<time>`` elements, most telling first.
+
+    Published: ``time[itemprop=datePublished]`` or ``time[pubdate]``, then the first ``<time>``
+    near the ``<h1>`` (in its closest ancestor that has one: not the comments' or the site
+    header's dates). Modified: ``time[itemprop=dateModified]`` or a class saying "updated".
+    """
+    times = [t for t in root.iter("time") if (t.get("datetime") or "").strip()]
+    if not times:
+        return []
+    wanted, words = (
+        ("datemodified", ("updated", "modified", "upd"))
+        if modified
+        else ("datepublished", ("published", "pubdate"))
+    )
+    marked = [
+        t
+        for t in times
+        if (t.get("itemprop") or "").lower() == wanted
+        or (not modified and t.get("pubdate") is not None)
+        or any(word in (t.get("class") or "").lower() for word in words)
+    ]
+    values = [t.get("datetime", "").strip() for t in marked]
+    if not modified:
+        values += [t.get("datetime", "").strip() for t in _near_headline(root, times)]
+    return values
+
+
+def _near_headline(root: HtmlElement, times: list[Any]) -> list[Any]:
+    """The first ``<time>`` inside the ``<h1>``'s closest ancestor holding one (below
+    ``<body>``); without an ``<h1>``, the page's first."""
+    h1 = next(root.iter("h1"), None)
+    if h1 is None:
+        return times[:1]
+    chosen = set(times)
+    for ancestor in h1.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        for element in ancestor.iter("time"):
+            if element in chosen:
+                return [element]
+    return []
+
+
+def _best_time(values: list[str]) -> str | None:
+    """The first value ``crawler.normalize`` can read that has a time of day, else the first
+    readable day (``YYYY-MM-DD``), else ``None``."""
+    day = None
+    for value in values:
+        value = value.strip()
+        try:
+            readable = timestamp_processor(value) is not None
+        except ValueError:
+            continue
+        if not readable:
+            continue
+        if not DATE_ONLY.fullmatch(value):
+            return value
+        day = day or value
+    return day

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 ENGLISH_PATH = "/20200428/ancient-river-under-the-sahara-1079123456.html"
-ARABIC_PATH = "/20200315/نهر-قديم-تحت-الصحراء-1079123457.html"
+ARABIC_PATH = "/20200315/ancient-river-beneath-the-desert-1079123457.html"
 UNDATED_PATH = "/20190607/harbour-seals-return-1079123458.html"  # a date in the text only
 
 ENGLISH_BODY = [

@@ -9,7 +9,12 @@ its ``<h1>``, ``<time datetime>``, ``rel=author`` links. Two general extractors 
 - **trafilatura** for the body, only when the page has no body container of a known template
   (``div.article__body``, ``div.b-article__text``, ``itemprop=articleBody``): its cost (a few
   to ~25 ms a page) is paid on unknown pages only. It runs for precision, without comments,
-  tables, images or links; its paragraphs are the body, minus the headline it repeats.
+  tables, images or links, and without its fallback extractors (``fast``: justext's time grows
+  with the square of the page's blocks); its paragraphs are the body, minus the headline it
+  repeats.
+
+Neither runs on a page of more than ``MAX_ELEMENTS`` elements (a hostile page would stall the
+crawl).
 
 Both get a copy of the page (they prune their input) and are guarded: a page they choke on
 gives no body or no date, never an exception.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from copy import copy
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -77,12 +83,18 @@ BYLINE = re.compile(r"^\s*by\s+", re.I)
 AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
 # Body containers of the known templates: a page with one gets its body from those sources.
 BODY_CLASSES = frozenset({"article__body", "b-article__text"})
+# Beyond this many elements trafilatura and htmldate are not run (body and guessed date stay
+# missing, logged): their time grows with the tree (~60 and ~10 µs an element), and a hostile page
+# of tiny elements within DOWNLOAD_MAXSIZE would hold the crawl for many seconds. Real article
+# pages have a few thousand.
+MAX_ELEMENTS = 25_000
 # trafilatura's output elements whose edges separate words.
 BLOCKS = frozenset({"p", "head", "item", "lb", "quote", "list", "row", "cell", "code"})
 # Built once: trafilatura reads its configuration per Extractor. Shared read-only (it copies
 # the options before changing them).
 OPTIONS = Extractor(
     output_format="python",
+    fast=True,
     precision=True,
     comments=False,
     tables=False,
@@ -103,7 +115,8 @@ def extract(root: HtmlElement, base_url: str | None = None) -> dict[str, Any]:
     meta = metas(root)
     h1s = [text for text in map(text_of, root.iter("h1")) if text]
     headline = _headline(h1s, _first(meta, TITLE_METAS), _title(root))
-    unknown = not has_body_container(root)
+    # The general extractors only for an unknown template, and a tree they read in time.
+    unknown = not has_body_container(root) and within_limit(root, base_url)
     image = _first(meta, IMAGE_METAS)
     out: dict[str, Any] = {
         "url": _canonical(root) or _first(meta, ("og:url",)),
@@ -167,6 +180,18 @@ def has_body_container(root: HtmlElement) -> bool:
             return True
         if element.get("itemprop") == "articleBody":
             return True
+    return False
+
+
+def within_limit(root: HtmlElement, base_url: str | None) -> bool:
+    """Whether the page has at most ``MAX_ELEMENTS`` elements (logged when not)."""
+    if sum(1 for _ in islice(root.iter(), MAX_ELEMENTS + 1)) <= MAX_ELEMENTS:
+        return True
+    logger.warning(
+        "Page %s has more than %d elements: no body or date looked for in its text",
+        base_url,
+        MAX_ELEMENTS,
+    )
     return False
 
 

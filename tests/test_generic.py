@@ -136,12 +136,16 @@ def test_authors_drop_the_house_and_its_suffix() -> None:
     assert authors('<meta name="author" content="Someone Else">', linked) == ["Ann Lee"]
 
 
-def test_several_h1s_the_one_the_title_names() -> None:
+def test_several_h1s_the_one_the_title_names_and_its_time() -> None:
     root = Selector(
         '<html><head><meta property="og:title" content="The real story"></head><body>'
-        "<h1>Daily Meridian</h1><div><h1>The real story</h1></div></body></html>"
+        '<header><h1>Daily Meridian</h1><time datetime="2020-06-01T06:00Z">Today</time></header>'
+        '<div><h1>The real story</h1><p><time datetime="2020-04-28T09:00Z">28 April</time></p>'
+        "</div></body></html>"
     ).root
-    assert generic.extract(root)["headline"] == "The real story"
+    found = generic.extract(root)
+    assert found["headline"] == "The real story"
+    assert found["published_at"] == "2020-04-28T09:00Z"
     assert "headline" not in generic.extract(Selector("<html><title>Site</title></html>").root)
 
 

@@ -93,6 +93,8 @@ AUTHOR_LINKS = etree.XPath(
 # of tiny elements within DOWNLOAD_MAXSIZE would hold the crawl for many seconds. Real article
 # pages have a few thousand.
 MAX_ELEMENTS = 25_000
+# How far up from the <h1> a <time> is looked for (a byline's is a few levels away).
+NEAR_LEVELS = 6
 # trafilatura's output elements whose edges separate words.
 BLOCKS = frozenset({"p", "head", "item", "lb", "quote", "list", "row", "cell", "code"})
 # Built once: trafilatura reads its configuration per Extractor. Shared read-only (it copies
@@ -120,8 +122,7 @@ def extract(root: HtmlElement, base_url: str | None = None) -> dict[str, Any]:
     if root is None or not hasattr(root, "iter") or has_body_container(root):
         return {}
     meta = metas(root)
-    h1s = [text for text in map(text_of, root.iter("h1")) if text]
-    headline = _headline(h1s, _first(meta, TITLE_METAS), _title(root))
+    h1, headline = _headline(root, _first(meta, TITLE_METAS))
     readable = within_limit(root, base_url)  # a tree the general extractors read in time
     image = _first(meta, IMAGE_METAS)
     out: dict[str, Any] = {
@@ -133,9 +134,9 @@ def extract(root: HtmlElement, base_url: str | None = None) -> dict[str, Any]:
         "keywords": _first(meta, KEYWORDS_METAS),
         "authors": authors(root, meta),
         "language": root.get("lang") or _first(meta, ("og:locale", "content-language")),
-        "published_at": published(root, meta, guess=readable),
+        "published_at": published(root, h1, meta, guess=readable),
         "modified_at": _best_time(
-            [*_values(meta, MODIFIED_METAS), *_time_attrs(root, modified=True)]
+            [*_values(meta, MODIFIED_METAS), *_time_attrs(root, h1, modified=True)]
         ),
         "image_url": urljoin(base_url, image) if image and base_url else image,
     }
@@ -218,10 +219,13 @@ def authors(root: HtmlElement, meta: dict[str, list[str]]) -> list[str]:
     return list(out)
 
 
-def published(root: HtmlElement, meta: dict[str, list[str]], guess: bool) -> str | None:
-    """The publication time: metas, then ``<time datetime>``; else, with ``guess``, htmldate's
-    day (see the module)."""
-    found = _best_time([*_values(meta, PUBLISHED_METAS), *_time_attrs(root, modified=False)])
+def published(
+    root: HtmlElement, h1: HtmlElement | None, meta: dict[str, list[str]], guess: bool
+) -> str | None:
+    """The publication time: metas, then ``<time datetime>`` (the one nearest the headline's
+    ``h1`` when none is marked); else, with ``guess``, htmldate's day (see the module)."""
+    times = _time_attrs(root, h1, modified=False)
+    found = _best_time([*_values(meta, PUBLISHED_METAS), *times])
     return found or (found_date(root) if guess else None)
 
 
@@ -246,10 +250,8 @@ def body(root: HtmlElement, base_url: str | None, headline: str | None) -> list[
         return []
     if document is None or document.body is None:
         return []
-    paragraphs = list(_paragraphs(document.body))
-    if paragraphs and headline and paragraphs[0].casefold() == headline.casefold():
-        paragraphs.pop(0)
-    return paragraphs
+    folded = headline.casefold() if headline else None
+    return [p for p in _paragraphs(document.body) if p.casefold() != folded]
 
 
 def _paragraphs(tree: Any) -> Iterable[str]:
@@ -307,19 +309,23 @@ def _title(root: HtmlElement) -> str | None:
     return None
 
 
-def _headline(h1s: list[str], meta_title: str | None, title: str | None) -> str | None:
-    """The ``<h1>`` the page's title names (several ``<h1>``: a logo may be one), else the
-    first ``<h1>``, else the title meta (never ``<title>`` alone: it names the site too)."""
-    for named in (meta_title, title):
-        if len(h1s) > 1 and named:
-            folded = named.casefold()
-            for text in h1s:
-                if text.casefold() in folded:
-                    return text
-    return h1s[0] if h1s else meta_title
+def _headline(root: HtmlElement, meta_title: str | None) -> tuple[HtmlElement | None, str | None]:
+    """The headline's ``<h1>`` and text: the ``<h1>`` the title meta or ``<title>`` names
+    (several ``<h1>``: a logo may be one), else the first; without one, the title meta (never
+    ``<title>`` alone: it names the site too)."""
+    h1s = [(h1, text) for h1 in root.iter("h1") if (text := text_of(h1))]
+    if not h1s:
+        return None, meta_title
+    if len(h1s) > 1:
+        for named in (meta_title, _title(root)):
+            folded = (named or "").casefold()
+            for h1, text in h1s:
+                if folded and text.casefold() in folded:
+                    return h1, text
+    return h1s[0]
 
 
-def _time_attrs(root: HtmlElement, modified: bool) -> list[str]:
+def _time_attrs(root: HtmlElement, h1: HtmlElement | None, modified: bool) -> list[str]:
     """``datetime`` values of the article's ``<time>`` elements, most telling first.
 
     Published: ``time[itemprop=datePublished]`` or ``time[pubdate]``, then the first ``<time>``
@@ -343,18 +349,17 @@ def _time_attrs(root: HtmlElement, modified: bool) -> list[str]:
     ]
     values = [t.get("datetime", "").strip() for t in marked]
     if not modified:
-        values += [t.get("datetime", "").strip() for t in _near_headline(root, times)]
+        values += [t.get("datetime", "").strip() for t in _near(h1, times)]
     return values
 
 
-def _near_headline(root: HtmlElement, times: list[Any]) -> list[Any]:
+def _near(h1: HtmlElement | None, times: list[Any]) -> list[Any]:
     """The first ``<time>`` inside the ``<h1>``'s closest ancestor holding one (below
-    ``<body>``); without an ``<h1>``, the page's first."""
-    h1 = next(root.iter("h1"), None)
+    ``<body>``, at most ``NEAR_LEVELS`` up); without an ``<h1>``, the page's first."""
     if h1 is None:
         return times[:1]
     chosen = set(times)
-    for ancestor in h1.iterancestors():
+    for ancestor in islice(h1.iterancestors(), NEAR_LEVELS):
         if ancestor.tag in ("body", "html"):
             break
         for element in ancestor.iter("time"):

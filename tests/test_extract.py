@@ -136,8 +136,8 @@ def test_truncated_and_garbled_pages_never_raise(site: Site) -> None:
 
 
 def test_sources_are_named() -> None:
-    assert [s.name for s in SOURCES] == ["jsonld", "microdata", "html", "earlier"]
-    assert [s.reads_page for s in SOURCES] == [True, True, True, False]  # earlier: (root, url)
+    assert [s.name for s in SOURCES] == ["jsonld", "microdata", "html", "earlier", "generic"]
+    assert [s.reads_page for s in SOURCES] == [True, True, True, False, False]  # (root, url)
 
 
 def test_a_source_may_take_the_root_and_the_url() -> None:

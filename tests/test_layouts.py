@@ -269,10 +269,12 @@ def test_a_crawl_writes_each_layout_and_counts_it(tmp_path: Path) -> None:
     assert {u: r["layout"] for u, r in rows.items()} == {
         PUBLIC + EARLIER_PATH: "earlier",
         PUBLIC + GENERIC_PATH: "generic",
+        PUBLIC + TIMED_PATH: "generic",  # an <h1> and a <time>: the generic source reads them
     }
     assert rows[PUBLIC + EARLIER_PATH]["headline"] == "Royal Self-Indicting Arrogance"
+    assert rows[PUBLIC + TIMED_PATH]["headline"] == "Only a Heading and a Time"
+    assert rows[PUBLIC + TIMED_PATH]["body"] == "Text of the story."
     rejects = {r["url"]: r for r in dataset.read_rejects(crawl.rejects).to_pylist()}
-    assert rejects[PUBLIC + TIMED_PATH]["reason"] == "missing-headline"  # no og:title, no JSON-LD
     seen = rejects[PUBLIC + NOT_ARTICLE_PATH]
     assert seen["reason"] == "not-article"
     assert json.loads(seen["found"])["jsonld_types"] == ["WebSite"]

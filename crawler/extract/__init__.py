@@ -41,7 +41,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crawler.extract import earlier, evidence, html, jsonld, microdata
+from crawler.extract import earlier, evidence, generic, html, jsonld, microdata
 from crawler.extract.page import Page
 from crawler.items import ArticleItem
 from crawler.urls import PUBLIC_ORIGIN, article_id, bounded_id, canonicalize
@@ -104,6 +104,7 @@ SOURCES = (
     source(microdata),
     source(html),
     source(earlier, ("earlier",)),
+    source(generic, ("generic",)),
 )
 
 

@@ -62,6 +62,8 @@ def extract(page: Any, base_url: str | None = None) -> dict[str, Any]:
     authors = _persons(props.get("author")) or _persons(props.get("creator"))
     if authors:
         out["authors"] = authors
+    if image := _image_url(props.get("image")):
+        out["image_url"] = image  # the article's photo, where og:image is a sharing card
     return out
 
 
@@ -138,6 +140,18 @@ def _value(element: HtmlElement) -> str:
     if element.get("content"):
         return element.get("content", "")
     return " ".join(element.text_content().split())
+
+
+def _image_url(values: list[Any] | None) -> str | None:
+    """The first image address: a URL value, or an ``ImageObject``'s ``url``/``contentUrl``
+    (the earlier template's hidden meta block, markup.md §4)."""
+    for value in values or ():
+        if isinstance(value, dict):
+            props = value.get("properties") or {}
+            value = first_text(props.get("url")) or first_text(props.get("contentUrl"))
+        if isinstance(value, str) and value.strip().startswith(LINK):
+            return value.strip()
+    return None
 
 
 def _persons(values: list[Any] | None) -> list[str]:

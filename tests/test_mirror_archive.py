@@ -180,10 +180,8 @@ def test_manifest_cli_writes_the_archive(tmp_path) -> None:
 
 
 def test_a_crawl_of_archive_months(served: Mirror, site: Site, tmp_path: Path) -> None:
-    """``scrapy crawl`` seeded from the 2020-03 sitemap, one hop: every page of the month is a
-    row or a reject, and every row equals the truth. Today's crawler reads only the current
-    template, so the rows are the current-layout ones; with the earlier and generic sources
-    every page must be a row (then tighten this test)."""
+    """``scrapy crawl`` seeded from the 2020-03 sitemap, one hop: every page of the month, in
+    whichever layout, is a row, and every row equals the truth."""
     crawl = run_crawl(
         served,
         tmp_path,
@@ -194,8 +192,9 @@ def test_a_crawl_of_archive_months(served: Mirror, site: Site, tmp_path: Path) -
     month = [s for s in site.stubs[:ARCHIVE] if s.day.startswith("202003")]
     written = {r["url"]: as_truth(r) for r in rows(crawl.articles)}
     rejected = {r["url"] for r in rows(crawl.rejects)}
-    assert {s.url for s in month} <= set(written) | rejected  # and what their links reach
-    assert {s.url for s in month if s.layout == "current"} <= set(written)
+    assert {s.url for s in month} <= set(written)  # and what their links reach
+    assert {s.layout for s in month} == {"current", "earlier", "generic"}
+    assert not rejected & {s.url for s in month}
     for url, row in written.items():
         truth = record(site, site.by_path[urlsplit(url).path])
         if truth["layout"] == "generic":  # a text extractor's body: close, not exact

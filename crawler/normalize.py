@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.extract.values import HOUSE_NAME
+from crawler.house import HOUSE_NAME, HOUSE_SUFFIX
 from crawler.items import NormalizedArticle, RawArticle
 from crawler.urls import ARTICLE_PATH, PUBLIC_ORIGIN, article_id, canonicalize
 
@@ -24,8 +24,6 @@ from crawler.urls import ARTICLE_PATH, PUBLIC_ORIGIN, article_id, canonicalize
 VISIBLE_TIME = re.compile(
     r"(\d{1,2}):(\d{2})\s*GMT\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?\s*)?(\d{1,2})\.(\d{1,2})\.(\d{4})"
 )
-# The house's signature after a person's name (markup.md §4: "Wilmer Leon. Sputnik International").
-HOUSE_SUFFIX = re.compile(r"\s*\.\s*Sputnik(?:\s+International)?\s*$", re.I)
 UNIX_TIME = re.compile(r"[+-]?\d{9,13}(?:\.\d+)?")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.extract.values import HOUSE_NAME
+from crawler.house import HOUSE_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

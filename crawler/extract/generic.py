@@ -34,7 +34,7 @@ from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 
-from crawler.extract.values import HOUSE_NAME
+from crawler.house import HOUSE_NAME, HOUSE_SUFFIX
 from crawler.normalize import timestamp_processor
 
 if TYPE_CHECKING:
@@ -77,8 +77,6 @@ TITLE_METAS = ("og:title", "twitter:title")
 IMAGE_METAS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
 KEYWORDS_METAS = ("keywords", "news_keywords")
 DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
-# "Name. Sputnik International" (meta author, earlier template): the name is the author.
-HOUSE_SUFFIX = re.compile(r"\s*[.,;|-]?\s*sputnik international\s*$", re.I)
 BYLINE = re.compile(r"^\s*by\s+", re.I)
 AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
 # Body containers of the known templates: a page with one gets its body from those sources.

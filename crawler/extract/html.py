@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from crawler.extract.page import Page
-from crawler.extract.values import HOUSE_NAME
+from crawler.house import HOUSE_NAME
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crawler.house import HOUSE_NAME
+
 ARTICLE_TYPES = frozenset(
     {
         "Article",
@@ -25,8 +27,6 @@ ARTICLE_TYPES = frozenset(
     }
 )
 PERSON_TYPES = frozenset({"Person"})
-# Names the site signs with that are not persons (organisation authors are not authors).
-HOUSE_NAME = re.compile(r"^\s*(?:sputnik|ria novosti|rossiya segodnya)\b", re.I)
 _IRI_SEPARATORS = re.compile(r"[/:#]")
 
 

@@ -3,13 +3,15 @@
 - ``compact DATASET_URI [--rejects REJECTS_URI]``: merge each partition's files, keeping the
   latest version of each article, and of the rejects the latest of each URL not stored as an
   article (``crawler.compact``).
+- ``report DATASET_URI [--rejects REJECTS_URI] --out report.html``: one self-contained HTML page of
+  what the dataset holds and how its crawl jobs went (``crawler.report``).
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = ("compact",)
+COMMANDS = ("compact", "report")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"usage: python -m crawler {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
         print(__doc__.split("\n\n", 1)[1].rstrip(), file=sys.stderr)
         return 2
-    from crawler import compact  # the only command so far
+    if args[0] == "report":
+        from crawler import report
+
+        return report.main(args[1:])
+    from crawler import compact
 
     return compact.main(args[1:])
 

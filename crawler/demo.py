@@ -2,8 +2,9 @@
 
 Starts the mirror (``python -m tests.mirror``) on a free loopback port, runs
 ``scrapy crawl sputnik -s SITE_ORIGIN=<mirror> -a seeds=<the seed article>`` into ``data/demo/``,
-prints a short DuckDB summary of the dataset (articles per day, top tags, one sample row) and stops
-the mirror. The mirror's made-up articles get a folder of their own, emptied on every run, so
+prints a short DuckDB summary of the dataset (articles per day, top tags, one sample row), writes
+the HTML report (``crawler.report``) to ``data/demo/report.html``, prints its path and stops the
+mirror. The mirror's made-up articles get a folder of their own, emptied on every run, so
 they never mix with a real crawl's ``data/articles``.
 """
 
@@ -15,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crawler.report import write_report
+
 ARTICLES = 2000  # articles the mirror generates
 DEPTH_LIMIT = 6  # related-article hops from the seed: about 200 articles on this mirror
 SEED_URL = (
@@ -25,6 +28,7 @@ STARTUP_TIMEOUT_SECS = 60.0
 SHUTDOWN_TIMEOUT_SECS = 5.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_ROOT = REPO_ROOT / "data" / "demo"
+REPORT = DEMO_ROOT / "report.html"
 
 
 class MirrorError(RuntimeError):
@@ -147,8 +151,12 @@ def main() -> int:
         code = crawl(base_url)
         if code:
             print(f"demo: the crawl failed (exit code {code})", file=sys.stderr)
+        else:
+            print(summarize(DEMO_ROOT / "articles", DEMO_ROOT / "rejects"))
+        write_report(str(DEMO_ROOT / "articles"), str(REPORT), str(DEMO_ROOT / "rejects"))
+        print(f"Report: {REPORT} (open it in a browser; it works offline)")
+        if code:
             return code
-        print(summarize(DEMO_ROOT / "articles", DEMO_ROOT / "rejects"))
     except MirrorError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ import json
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -77,6 +77,7 @@ TOP_N = 15  # rows in the top tags/authors/sections tables
 STACK_MAX = 8  # series in a stacked chart; the rest is "other"
 NO_LAYOUT = "(not recorded)"  # rows written before the layout column existed
 VERDICT_COLOURS = {"healthy": "#2e7d32", "failed": "#c62828", "no record": "#9e9e9e"}
+MIN_SLOTS = 12  # bar positions a chart of jobs or partitions has room for, at least
 FIGURE_SIZE = (9.0, 3.2)  # inches; 100 px each in the browser
 
 
@@ -209,40 +210,56 @@ def new_axes() -> tuple[Any, Any]:
             "axes.spines.right": False,
         }
     )
-    return plt.subplots(figsize=FIGURE_SIZE)
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=FIGURE_SIZE)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts; percentages too
+    return fig, ax
 
 
-def stacked_bars(xs: Sequence[Any], series: dict[str, list[Any]], ylabel: str) -> str:
-    """Stacked bars, one stack per x value, as SVG."""
+def stacked_bars(days: Sequence[date], series: dict[str, list[Any]], ylabel: str) -> str:
+    """Stacked bars, one stack per day on a time axis (missing days show as gaps), as SVG."""
     fig, ax = new_axes()
-    labels = [str(x) for x in xs]
-    bottom = [0.0] * len(xs)
+    bottom = [0.0] * len(days)
     for name, values in series.items():
-        ax.bar(labels, values, bottom=bottom, label=str(name), width=0.8)
+        ax.bar(days, values, bottom=bottom, label=str(name), width=0.8, linewidth=0)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel(ylabel)
-    tidy_x(ax, labels)
+    date_axis(ax, days)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return figure_svg(fig)
 
 
-def lines(xs: Sequence[Any], series: dict[str, list[Any]], ylabel: str) -> str:
-    """One line per series (percentages), as SVG."""
+def lines(days: Sequence[date], series: dict[str, list[Any]], ylabel: str) -> str:
+    """One line per series (percentages) over days, as SVG."""
     fig, ax = new_axes()
-    labels = [str(x) for x in xs]
     for name, values in series.items():
-        ax.plot(labels, values, marker="o", markersize=3, linewidth=1.2, label=str(name))
+        ax.plot(days, values, marker="o", markersize=3, linewidth=1.2, label=str(name))
     ax.set_ylabel(ylabel)
     ax.set_ylim(-3, 103)
-    tidy_x(ax, labels)
+    date_axis(ax, days)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return figure_svg(fig)
+
+
+def date_axis(ax: Any, days: Sequence[date]) -> None:
+    """Concise date ticks; a few days of margin so that one day is not one huge bar."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if days:
+        first, last = min(days), max(days)
+        margin = max(timedelta(days=3), (last - first) / 40)
+        ax.set_xlim(first - margin - timedelta(days=0.5), last + margin + timedelta(days=0.5))
 
 
 def tidy_x(ax: Any, labels: Sequence[str]) -> None:
     """At most ~20 readable tick labels, rotated."""
     step = max(1, len(labels) // 20)
     ax.set_xticks(range(0, len(labels), step))
+    ax.set_xlim(-0.8, max(len(labels), MIN_SLOTS) - 0.2)  # one bar is not the whole width
     ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=7)
 
 
@@ -410,7 +427,9 @@ class Report:
             if record and record.started_at:
                 return str(record.started_at)
             first = counts[job][2]
-            return first.astimezone(UTC).isoformat() if isinstance(first, datetime) else ""
+            if isinstance(first, datetime):
+                return first.astimezone(UTC).isoformat(timespec="seconds")
+            return ""
 
         order = sorted(counts, key=lambda job: (started(job), job))
         verdicts = [verdict(health.get(job)) for job in order]
@@ -431,7 +450,6 @@ class Report:
         )
         ax.set_ylabel("rows (solid: articles, hatched: rejects)")
         tidy_x(ax, labels)
-        ax.set_xticks(range(len(order))[:: max(1, len(order) // 20)])
         from matplotlib.patches import Patch
 
         handles = [Patch(color=c, label=v) for v, c in VERDICT_COLOURS.items()]
@@ -489,7 +507,7 @@ class Report:
             )
             fig, ax = new_axes()
             names = [p[0].removeprefix("date=") for p in partitions]
-            ax.bar(names, [p[1] for p in partitions], color="#5c6bc0", width=0.8)
+            ax.bar(range(len(names)), [p[1] for p in partitions], color="#5c6bc0", width=0.8)
             ax.set_ylabel("files")
             tidy_x(ax, names)
             parts.append(figure_svg(fig))
@@ -608,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rejects", metavar="REJECTS_URI", help="the rejects dataset")
     parser.add_argument("--out", required=True, help="the HTML file to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     path = write_report(args.dataset_uri, args.out, args.rejects)
     print(f"Report written to {path}")
     return 0

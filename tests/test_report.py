@@ -24,10 +24,15 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem, RejectItem, arrow_schema
 from crawler.pipelines.write import ParquetWriterPipeline
+from tests.crawl import run_crawl
+from tests.mirror import seed
+from tests.mirror.model import PUBLIC_ORIGIN
 from tests.spiders_write import make_article
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.mirror.process import Mirror
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("world", "russia", "economy", "military")
@@ -126,6 +131,8 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     write_old_file(root)
     health(root, "job-a", healthy=True, failures=[])
+    (root / "articles" / "_health" / ".job-c.json.tmp").write_text("{")  # being written
+    (root / "articles" / "_health" / "job-d.json").write_text('{"job_id": "job-d"')  # cut short
     health(
         root,
         "job-b",
@@ -201,6 +208,9 @@ def test_numbers_match_the_dataset(dataset: Path, report: Path) -> None:
     assert jobs["job-b"][4:7] == ["10", "7", "failed"]
     assert "Markup drift: headline coverage 80 % below 98 %" in jobs["job-b"][7]
     assert jobs["job-old"][4:7] == [str(OLD_ROWS), "0", "no record"]
+    assert jobs["job-d"][4:7] == ["0", "0", "no record"]  # a record that cannot be read
+    assert jobs["job-d"][7].startswith("unreadable: ")
+    assert not any(job.startswith((".", "job-c")) for job in jobs)
     assert "python -m crawler compact" in page  # job-a, job-b and the old file share partitions
 
 
@@ -270,3 +280,32 @@ def test_charts_render_in_chromium(report: Path, browser_page: Any) -> None:
     assert browser_page.locator("h2").count() == 7
     assert errors == []
     assert requests == [report.as_uri()]  # the page itself, nothing else
+
+
+def test_report_of_a_mirror_crawl(mirror: Mirror, tmp_path: Path) -> None:
+    """A real crawl: the report's days and reasons are the dataset's, its one job listed."""
+    crawl = run_crawl(
+        mirror,
+        tmp_path,
+        "-a",
+        f"seeds={PUBLIC_ORIGIN + seed.SEED_PATH}",
+        settings={"DEPTH_LIMIT": "2"},
+        timeout=120,
+    )
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    out = tmp_path / "report.html"
+    done = run_report(str(crawl.articles), "--rejects", str(crawl.rejects), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    articles = f"read_parquet('{crawl.articles}/**/*.parquet', hive_partitioning = true)"
+    per_day = duckdb.sql(f"SELECT date, count(*) FROM {articles} GROUP BY 1 ORDER BY 1").fetchall()
+    assert len(per_day) > 1
+    assert [(row[0], int(row[1])) for row in table_rows(page, "per-day")] == [
+        (str(day), n) for day, n in per_day
+    ]
+    assert dict(table_rows(page, "layouts")) == {"current": str(sum(n for _, n in per_day))}
+    (job,) = table_rows(page, "jobs")
+    assert (
+        int(job[4]) == sum(n for _, n in per_day) == crawl.stats["sputnik/writer/articles-written"]
+    )
+    assert int(job[5]) == crawl.stats.get("sputnik/writer/rejects-written", 0)

@@ -106,7 +106,7 @@ class NotifyConfig:
         port = read.count("HEALTH_SMTP_PORT", 1)
         if port > 65535:
             raise read.fail("HEALTH_SMTP_PORT", "a port number (1-65535)", port)
-        email_to = tuple(a.strip() for a in read.settings.getlist("HEALTH_EMAIL_TO") if a.strip())
+        email_to = read.addresses("HEALTH_EMAIL_TO")
         email_from = read.text("HEALTH_EMAIL_FROM")
         smtp_host = read.text("HEALTH_SMTP_HOST")
         if email_to and not (email_from and smtp_host):
@@ -269,6 +269,17 @@ class _Reader:
         if not isinstance(value, str):
             raise self.fail(name, "a string", value)
         return value.strip()
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        value = self.raw(name)
+        if isinstance(value, str):  # -s NAME=a@x,b@y
+            value = value.split(",")
+        if not isinstance(value, list | tuple) or not all(isinstance(a, str) for a in value):
+            raise self.fail(name, "a list of e-mail addresses", value)
+        found = tuple(a.strip() for a in value if a.strip())
+        if not all("@" in a for a in found):
+            raise self.fail(name, "a list of e-mail addresses", value)
+        return found
 
     def choice(self, name: str, choices: tuple[str, ...]) -> str:
         value = self.text(name).lower()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from crawler.config import ConfigError
+from tests.crawl import config_of
 from tests.hostile import HostileServer, Reply, SeenRequest
 from tests.smtp_sink import SmtpSink
 
@@ -154,3 +156,43 @@ def test_an_undeliverable_notification_is_a_warning_and_the_crawl_closes(
     # Spidermon saw the actions finish: no action error (whose traceback would be an ERROR line).
     assert "WebhookAction... OK" in log and "EmailAction... OK" in log
     assert elapsed < 20
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HEALTH_WEBHOOK_URL", "ftp://127.0.0.1/hook"),
+        ("HEALTH_WEBHOOK_URL", "hooks.example.org/x"),
+        ("HEALTH_WEBHOOK_TIMEOUT_SECS", "0"),
+        ("HEALTH_SMTP_PORT", "0"),
+        ("HEALTH_SMTP_PORT", "70000"),
+        ("HEALTH_SMTP_STARTTLS", "maybe"),
+        ("HEALTH_SMTP_TIMEOUT_SECS", "never"),
+        ("HEALTH_EMAIL_TO", "ops"),
+    ],
+)
+def test_a_bad_notification_setting_is_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        config_of({name: value})
+
+
+def test_mail_needs_a_sender_and_a_server() -> None:
+    with pytest.raises(ConfigError, match="HEALTH_EMAIL_FROM"):
+        config_of({"HEALTH_EMAIL_TO": "ops@example.org", "HEALTH_EMAIL_FROM": ""})
+
+
+def test_secrets_come_from_the_environment_and_stay_out_of_reprs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SPUTNIK_HEALTH_WEBHOOK_URL", "https://hooks.example.org/T1/B2/token")
+    monkeypatch.setenv("SPUTNIK_SMTP_PASSWORD", "hunter2")
+    notify = config_of({}).notify
+    assert notify.webhook_url == "https://hooks.example.org/T1/B2/token"
+    assert notify.smtp_password == "hunter2"
+    assert "token" not in repr(notify) and "hunter2" not in repr(notify)
+    # A setting wins over the environment; a bad URL from the environment is named, not shown.
+    assert config_of({"HEALTH_WEBHOOK_URL": "http://127.0.0.1/h"}).notify.webhook_url.endswith("/h")
+    monkeypatch.setenv("SPUTNIK_HEALTH_WEBHOOK_URL", "not-a-url-token")
+    with pytest.raises(ConfigError, match="SPUTNIK_HEALTH_WEBHOOK_URL") as error:
+        config_of({})
+    assert "token" not in str(error.value)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -155,7 +156,7 @@ class EmailAction(_NotifyAction):
                 config.smtp_host, config.smtp_port, timeout=config.smtp_timeout_secs
             ) as smtp:
                 if config.smtp_starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=ssl.create_default_context())  # verifies the cert
                 if config.smtp_user:
                     smtp.login(config.smtp_user, config.smtp_password)
                 smtp.send_message(mail)

@@ -11,9 +11,9 @@ monitor and its reason.
 - :class:`EmailAction` sends a plain-text mail to ``HEALTH_EMAIL_TO`` through
   ``HEALTH_SMTP_HOST``:``HEALTH_SMTP_PORT`` (``HEALTH_SMTP_STARTTLS``, ``HEALTH_SMTP_USER``, the
   password from ``SPUTNIK_SMTP_PASSWORD``). Spidermon's own ``SendSmtpEmail`` refuses to start
-  without an SMTP user and password (a local relay has none) and hands the mail to Scrapy's
-  asynchronous ``MailSender`` while the crawl is closing; this one sends with ``smtplib`` before
-  the close goes on.
+  without an SMTP user and password (a local relay has none), needs ``premailer`` (not installed)
+  and hands the mail to Scrapy's asynchronous ``MailSender``, dropping its Deferred while the
+  crawl closes; this one sends with ``smtplib`` before the close goes on.
 
 A notification that cannot be delivered (refused, an HTTP error, a timeout) is logged at WARNING
 and counted in ``sputnik/notify/failed/<channel>`` (else ``sputnik/notify/sent/<channel>``); it

@@ -16,7 +16,8 @@ argument or setting (nothing was fetched), 3 reserved for a crawl whose health c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -71,6 +72,60 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotifyConfig:
+    """Where failed health checks are reported (``HEALTH_WEBHOOK_*``, ``HEALTH_SMTP_*``...)."""
+
+    webhook_url: str = field(repr=False)
+    """``HEALTH_WEBHOOK_URL``, else the ``SPUTNIK_HEALTH_WEBHOOK_URL`` environment variable;
+    empty: no webhook."""
+    webhook_timeout_secs: float
+    email_from: str
+    email_to: tuple[str, ...]
+    """``HEALTH_EMAIL_TO``; empty: no e-mail."""
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_timeout_secs: float
+    smtp_user: str
+    smtp_password: str = field(repr=False)
+    """From the ``SPUTNIK_SMTP_PASSWORD`` environment variable only, never a setting."""
+
+    @classmethod
+    def read(cls, read: _Reader) -> NotifyConfig:
+        webhook_url = read.text("HEALTH_WEBHOOK_URL")
+        name = "HEALTH_WEBHOOK_URL"
+        if not webhook_url and os.environ.get("SPUTNIK_HEALTH_WEBHOOK_URL"):
+            webhook_url, name = (
+                os.environ["SPUTNIK_HEALTH_WEBHOOK_URL"].strip(),
+                "SPUTNIK_HEALTH_WEBHOOK_URL",
+            )
+        parts = urlsplit(webhook_url)
+        if webhook_url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            # The value itself may hold a token: the message does not repeat it.
+            raise ConfigError(f"{name} must be an http(s) URL")
+        port = read.count("HEALTH_SMTP_PORT", 1)
+        if port > 65535:
+            raise read.fail("HEALTH_SMTP_PORT", "a port number (1-65535)", port)
+        email_to = read.addresses("HEALTH_EMAIL_TO")
+        email_from = read.text("HEALTH_EMAIL_FROM")
+        smtp_host = read.text("HEALTH_SMTP_HOST")
+        if email_to and not (email_from and smtp_host):
+            raise ConfigError("HEALTH_EMAIL_TO needs HEALTH_EMAIL_FROM and HEALTH_SMTP_HOST")
+        return cls(
+            webhook_url=webhook_url,
+            webhook_timeout_secs=read.seconds("HEALTH_WEBHOOK_TIMEOUT_SECS", above=True),
+            email_from=email_from,
+            email_to=email_to,
+            smtp_host=smtp_host,
+            smtp_port=port,
+            smtp_starttls=read.flag("HEALTH_SMTP_STARTTLS"),
+            smtp_timeout_secs=read.seconds("HEALTH_SMTP_TIMEOUT_SECS", above=True),
+            smtp_user=read.text("HEALTH_SMTP_USER"),
+            smtp_password=os.environ.get("SPUTNIK_SMTP_PASSWORD", ""),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The project's settings, read and checked (see ``crawler/settings.py`` for each)."""
 
@@ -96,6 +151,7 @@ class Config:
     retry_backoff_base_secs: float
     retry_backoff_max_secs: float
     stats_file: str | None
+    notify: NotifyConfig
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -128,6 +184,7 @@ class Config:
             retry_backoff_base_secs=read.seconds("RETRY_BACKOFF_BASE_SECS"),
             retry_backoff_max_secs=read.seconds("RETRY_BACKOFF_MAX_SECS"),
             stats_file=read.text("STATS_FILE") or None,
+            notify=NotifyConfig.read(read),
         )
         config._check_datasets()
         return config
@@ -212,6 +269,17 @@ class _Reader:
         if not isinstance(value, str):
             raise self.fail(name, "a string", value)
         return value.strip()
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        value = self.raw(name)
+        if isinstance(value, str):  # -s NAME=a@x,b@y
+            value = value.split(",")
+        if not isinstance(value, list | tuple) or not all(isinstance(a, str) for a in value):
+            raise self.fail(name, "a list of e-mail addresses", value)
+        found = tuple(a.strip() for a in value if a.strip())
+        if not all("@" in a for a in found):
+            raise self.fail(name, "a list of e-mail addresses", value)
+        return found
 
     def choice(self, name: str, choices: tuple[str, ...]) -> str:
         value = self.text(name).lower()

@@ -126,3 +126,18 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4  # pages open at once
 # only (-s REMOTE_CONTROL_ENABLED=True, -s TELNETCONSOLE_ENABLED=True).
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+
+# Health notifications (crawler.notify): sent only when a health monitor fails. A webhook gets a
+# JSON POST with a Slack-compatible body ({"text": ...}); e-mail goes through an SMTP server.
+# Secrets come from the environment, never from settings (Scrapy logs overridden settings):
+# SPUTNIK_HEALTH_WEBHOOK_URL (a Slack URL holds a token; used when HEALTH_WEBHOOK_URL is empty)
+# and SPUTNIK_SMTP_PASSWORD (with HEALTH_SMTP_USER).
+HEALTH_WEBHOOK_URL = ""  # "": no webhook (unless SPUTNIK_HEALTH_WEBHOOK_URL is set)
+HEALTH_WEBHOOK_TIMEOUT_SECS = 10.0
+HEALTH_EMAIL_FROM = "sputnik-crawler@localhost"
+HEALTH_EMAIL_TO = []  # addresses; empty: no e-mail
+HEALTH_SMTP_HOST = "localhost"
+HEALTH_SMTP_PORT = 25
+HEALTH_SMTP_STARTTLS = False
+HEALTH_SMTP_TIMEOUT_SECS = 10.0
+HEALTH_SMTP_USER = ""  # "": no login

@@ -42,6 +42,7 @@ class SeenRequest:
     target: str  # path and query, as sent
     host: str  # the Host header
     headers: dict[str, str]
+    body: bytes = b""  # the request body (a POST's), as received
 
     @property
     def path(self) -> str:
@@ -87,14 +88,13 @@ class HostileServer:
                 pass  # the request list is the log
 
             def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
                 seen = SeenRequest(
-                    self.command, self.path, self.headers.get("Host", ""), dict(self.headers)
+                    self.command, self.path, self.headers.get("Host", ""), dict(self.headers), body
                 )
                 with server._lock:
                     server.requests.append(seen)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
                 route = server.routes.get(seen.path)
                 if route is None:
                     reply = Reply(404, {"Content-Type": "text/plain"}, b"not found")

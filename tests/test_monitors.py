@@ -130,7 +130,9 @@ def test_listing_seed_that_lists_nothing(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def healthy(mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     out = tmp_path_factory.mktemp("healthy")
-    return run_crawl(mirror, out, "-a", "source=sitemap", settings=monitored(out, DEPTH_LIMIT="0"))
+    # The monitors also run every half second while it crawls (about 3 s).
+    settings = monitored(out, DEPTH_LIMIT="0", MONITOR_PERIOD_SECS="0.5")
+    return run_crawl(mirror, out, "-a", "source=sitemap", settings=settings)
 
 
 def test_healthy_crawl_passes_every_monitor(healthy: Crawl) -> None:
@@ -158,6 +160,10 @@ def test_healthy_crawl_passes_every_monitor(healthy: Crawl) -> None:
     assert "log_count/ERROR" not in healthy.stats
     assert "Deprecat" not in healthy.log
     assert "health:            OK" in healthy.log
+    # Periodic runs: rows still buffered mid-crawl are no "nothing written".
+    # 8 separator lines per run: more than one run
+    assert healthy.log.count("[Spidermon] ---") > 8
+    assert "Health check during the crawl" not in healthy.log
 
 
 def test_incremental_run_of_stored_articles_is_healthy(

@@ -207,6 +207,30 @@ def test_drift_and_reject_thresholds_fail_naming_fields_layouts_reasons(
     assert "Nothing written" not in reasons
 
 
+def test_archive_layouts_fail_unless_expected(tmp_path: Path) -> None:
+    """An archive crawl reads most pages in the earlier template (and some by the generic
+    fallback, as a changed site would be read): drift with the default ``MONITOR_LAYOUTS``,
+    healthy when the crawl says it expects them."""
+    archive = ("-a", "source=sitemap", "-a", "since=2019-01-01", "-a", "until=2020-12-31")
+    with run_mirror(articles=50, archive=200) as mirror:
+        default = run_crawl(
+            mirror, tmp_path / "a", *archive, settings=monitored(tmp_path / "a", DEPTH_LIMIT="0")
+        )
+        expected = run_crawl(
+            mirror,
+            tmp_path / "b",
+            *archive,
+            settings=monitored(
+                tmp_path / "b", DEPTH_LIMIT="0", MONITOR_LAYOUTS="current,earlier,generic"
+            ),
+        )
+    reasons = assert_unhealthy(default, "Markup drift")
+    assert "earlier" in reasons["Markup drift"] and "generic" in reasons["Markup drift"]
+    assert set(reasons) == {"Markup drift"}
+    assert expected.returncode == 0, expected.log[-3000:]
+    assert {m["status"] for m in health(expected)["monitors"]} == {"ok"}
+
+
 def test_bad_thresholds_are_config_errors() -> None:
     with pytest.raises(ConfigError, match=r"MONITOR_REJECTS_MAX\[not-article\]"):
         config_of({"MONITOR_REJECTS_MAX": {"not-article": 2}})

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ import pytest
 
 from crawler.config import ConfigError
 from tests.crawl import MONITORED, Crawl, config_of, run_crawl
-from tests.hostile import HostileServer, Reply
+from tests.hostile import HostileServer, Reply, SeenRequest
 from tests.mirror.process import REPO_ROOT, Mirror, run_mirror
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -205,6 +209,52 @@ def test_drift_and_reject_thresholds_fail_naming_fields_layouts_reasons(
     assert "current" in checks["Markup drift", "layouts"]["reason"]
     assert checks["Errors", "errors"]["status"] == "skipped"
     assert "Nothing written" not in reasons
+
+
+ARTICLE_PATH = re.compile(r"^/\d{8}/[^/]+-\d+\.html$")
+SECTION_MARKUP = (
+    (re.compile(rb'"articleSection":\s*(\[[^\]]*\]|"[^"]*")'), b'"articleSection": null'),
+    (re.compile(rb'<meta property="article:section"[^>]*>'), b""),
+    (re.compile(rb'class="uptitle"'), b'class="supertag"'),
+)
+
+
+def section_dropped_from(mirror: Mirror, percent: int) -> Any:
+    """A proxy to the mirror whose article pages lose every mark of their section, on a fixed
+    ``percent`` of them: a markup change on part of the site."""
+
+    def proxy(seen: SeenRequest) -> Reply:
+        try:
+            with urllib.request.urlopen(mirror.url + seen.target, timeout=30) as response:
+                status, headers, body = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, headers, body = error.code, error.headers, error.read()
+        if ARTICLE_PATH.match(seen.path) and zlib.crc32(seen.path.encode()) % 100 < percent:
+            for pattern, replacement in SECTION_MARKUP:
+                body = pattern.sub(replacement, body)
+        return Reply(status, {"Content-Type": headers.get("Content-Type", "text/html")}, body)
+
+    return proxy
+
+
+def test_a_field_gone_from_some_pages_is_markup_drift(mirror: Mirror, tmp_path: Path) -> None:
+    """The section gone from 15 % of the articles: under its 92 % coverage, named."""
+    with HostileServer() as site:
+        site.route("*", section_dropped_from(mirror, 15))
+        crawl = run_crawl(
+            None,
+            tmp_path,
+            "-a",
+            "source=sitemap",
+            settings=monitored(tmp_path, SITE_ORIGIN=site.url, DEPTH_LIMIT="0"),
+        )
+    reasons = assert_unhealthy(crawl, "Markup drift")
+    assert set(reasons) == {"Markup drift"}
+    assert "section" in reasons["Markup drift"]
+    for field in ("headline", "body", "tags", "authors"):
+        assert field not in reasons["Markup drift"]
+    pages = crawl.stats["sputnik/coverage/pages"]
+    assert 0.7 * pages < crawl.stats["sputnik/coverage/section"] < 0.92 * pages
 
 
 def test_archive_layouts_fail_unless_expected(tmp_path: Path) -> None:

@@ -281,6 +281,19 @@ def test_archive_layouts_fail_unless_expected(tmp_path: Path) -> None:
     assert {m["status"] for m in health(expected)["monitors"]} == {"ok"}
 
 
+def test_a_crawl_stopped_early_fails_errors(mirror: Mirror, tmp_path: Path) -> None:
+    crawl = run_crawl(
+        mirror,
+        tmp_path,
+        "-a",
+        "source=sitemap",
+        settings=monitored(tmp_path, DEPTH_LIMIT="0", CLOSESPIDER_PAGECOUNT="30"),
+    )
+    reasons = assert_unhealthy(crawl, "Errors")
+    assert reasons == {"Errors": "the crawl stopped early (closespider_pagecount)"}
+    assert job_record(crawl)["finish_reason"] == "closespider_pagecount"
+
+
 def test_bad_thresholds_are_config_errors() -> None:
     with pytest.raises(ConfigError, match=r"MONITOR_REJECTS_MAX\[not-article\]"):
         config_of({"MONITOR_REJECTS_MAX": {"not-article": 2}})

@@ -60,6 +60,7 @@ EXTENSIONS = {
     "crawler.monitors.HealthMonitors": 900,
     "crawler.extensions.CrawlSummary": 1000,
 }
+LOG_LEVEL = "INFO"  # Scrapy's DEBUG prints every scraped item whole
 LOGSTATS_INTERVAL = 60.0  # seconds between progress lines
 STATS_FILE = ""  # a path: the final stats are written there as JSON
 
@@ -95,7 +96,6 @@ REJECTS_URI = "data/rejects"
 # Health checks (crawler.monitors, on Spidermon): run at the end of a crawl and every period;
 # a failed one makes `scrapy crawl` exit with 3. Shares are fractions of the pages.
 HEALTH_FILE = ""  # a path: the monitors' verdict is written there as JSON
-LOG_LEVEL = "INFO"  # DEBUG prints every item whole
 MONITOR_COVERAGE_MIN = {
     # The mirror lacks 1 % of headlines and dates by design, and has authors on 60 % of its
     # articles; a field gone from a tenth of the pages fails.
@@ -109,7 +109,7 @@ MONITOR_COVERAGE_MIN = {
 }
 MONITOR_ERRORS_ENABLED = True
 MONITOR_ERRORS_MAX = 0  # ERROR log lines
-MONITOR_LAYOUTS = ["current"]  # an archive crawl sets earlier (and current)
+MONITOR_LAYOUTS = ["current"]  # an archive crawl: current,earlier,generic
 MONITOR_MARKUP_DRIFT_ENABLED = True
 MONITOR_MIN_PAGES = 100  # share thresholds apply from this many pages on
 MONITOR_NOTHING_WRITTEN_ENABLED = True

@@ -10,7 +10,7 @@ Defaults live only in ``crawler/settings.py``: a project setting missing from th
 (a bare ``get_crawler()`` in a unit test, a script with its own settings) is taken from there.
 
 Exit codes of ``scrapy crawl sputnik`` (``crawler/commands/crawl.py``): 0 the crawl ran, 1 a bad
-argument or setting (nothing was fetched), 3 reserved for a crawl whose health checks fail.
+argument or setting (nothing was fetched), 3 a health check failed (``crawler.monitors``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Defaults live only in ``crawler/settings.py``: a project setting missing from th
 (a bare ``get_crawler()`` in a unit test, a script with its own settings) is taken from there.
 
 Exit codes of ``scrapy crawl sputnik`` (``crawler/commands/crawl.py``): 0 the crawl ran, 1 a bad
-argument or setting (nothing was fetched), 3 reserved for a crawl whose health checks fail.
+argument or setting (nothing was fetched), 3 a health check failed (``crawler.monitors``).
 """
 
 from __future__ import annotations
@@ -152,6 +152,8 @@ class Config:
     retry_backoff_max_secs: float
     stats_file: str | None
     notify: NotifyConfig
+    monitors: MonitorConfig
+    """The health checks' settings (``MONITOR_*``, ``HEALTH_FILE``: ``crawler.monitors``)."""
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -185,6 +187,7 @@ class Config:
             retry_backoff_max_secs=read.seconds("RETRY_BACKOFF_MAX_SECS"),
             stats_file=read.text("STATS_FILE") or None,
             notify=NotifyConfig.read(read),
+            monitors=MonitorConfig.from_reader(read),
         )
         config._check_datasets()
         return config
@@ -206,6 +209,50 @@ class Config:
                 " DATASET_STATE_PATH to a local file for the state of incremental crawls, or"
                 " DATASET_STATE_ENABLED to False"
             )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorConfig:
+    """The health checks' thresholds (``crawler.monitors``); shares are fractions 0..1."""
+
+    enabled: dict[str, bool]
+    """Per monitor (``nothing-written``, ``markup-drift``, ``rejects``, ``errors``): whether it
+    runs (``MONITOR_<NAME>_ENABLED``)."""
+    period_secs: float
+    """``MONITOR_PERIOD_SECS``: how often they also run during a crawl; 0: only at the end."""
+    min_pages: int
+    """``MONITOR_MIN_PAGES``: share thresholds apply from this many pages on."""
+    coverage_min: dict[str, float]
+    """``MONITOR_COVERAGE_MIN``: per article field, the least share of article pages having it."""
+    layouts: tuple[str, ...]
+    """``MONITOR_LAYOUTS``: the layouts a crawl expects its articles in."""
+    other_layouts_max: float
+    """``MONITOR_OTHER_LAYOUTS_MAX``: the largest share of articles read from another layout."""
+    rejects_max: dict[str, float]
+    """``MONITOR_REJECTS_MAX``: per reject reason (``http-4xx``/``http-5xx`` for a class of
+    statuses), the largest share of pages."""
+    errors_max: int
+    """``MONITOR_ERRORS_MAX``: ERROR log lines a crawl may have."""
+    health_file: str | None
+    """``HEALTH_FILE``: a path the verdict is written to as JSON."""
+
+    @classmethod
+    def from_reader(cls, read: _Reader) -> MonitorConfig:
+        names = ("nothing-written", "markup-drift", "rejects", "errors")
+        enabled = {
+            name: read.flag(f"MONITOR_{name.upper().replace('-', '_')}_ENABLED") for name in names
+        }
+        return cls(
+            enabled=enabled,
+            period_secs=read.seconds("MONITOR_PERIOD_SECS"),
+            min_pages=read.count("MONITOR_MIN_PAGES", 1),
+            coverage_min=read.shares("MONITOR_COVERAGE_MIN"),
+            layouts=read.names("MONITOR_LAYOUTS"),
+            other_layouts_max=read.share("MONITOR_OTHER_LAYOUTS_MAX"),
+            rejects_max=read.shares("MONITOR_REJECTS_MAX"),
+            errors_max=read.count("MONITOR_ERRORS_MAX", 0),
+            health_file=read.text("HEALTH_FILE") or None,
+        )
 
 
 def get_config(crawler: Crawler) -> Config:
@@ -318,6 +365,30 @@ class _Reader:
         if not all(100 <= code <= 599 for code in codes):
             raise self.fail(name, "a list of HTTP status codes", value)
         return codes
+
+    def share(self, name: str, value: Any = None) -> float:
+        value = self.raw(name) if value is None else value
+        try:
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not 0.0 <= number <= 1.0:  # NaN fails too
+            raise self.fail(name, "a share between 0 and 1", value)
+        return number
+
+    def shares(self, name: str) -> dict[str, float]:
+        """A JSON object of names to shares (0..1)."""
+        value = self.raw(name)
+        shares = value if isinstance(value, dict) else self.mapping(name)
+        return {key: self.share(f"{name}[{key}]", v) for key, v in shares.items()}
+
+    def names(self, name: str) -> tuple[str, ...]:
+        """A list of names (a comma-separated string from the command line)."""
+        value = self.raw(name)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise self.fail(name, "a list of names", value)
+        return tuple(i.strip() for i in items if i.strip())
 
     def mapping(self, name: str) -> dict[str, Any]:
         try:

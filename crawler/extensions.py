@@ -64,27 +64,32 @@ class CrawlSummary:
     monitoring and for the tests.
     """
 
-    def __init__(self, stats: StatsCollector, stats_file: str | None) -> None:
+    def __init__(self, stats: StatsCollector, stats_file: str | None, crawler: Crawler) -> None:
         self.stats = stats
         self.stats_file = stats_file
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        extension = cls(crawler.stats, get_config(crawler).stats_file)
+        extension = cls(crawler.stats, get_config(crawler).stats_file, crawler)
         # Low priority: runs after the stats collector has set finish_time and finish_reason.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.stats.get_stats()
-        logger.info("%s", summary(stats, reason), extra={"spider": spider})
+        # The monitors' verdict (crawler.monitors.HealthMonitors runs before this).
+        health = getattr(self.crawler, "sputnik_health", None)
+        text = summary(stats, reason, health.describe() if health is not None else None)
+        level = logging.INFO if health is None or health.healthy else logging.WARNING
+        logger.log(level, "%s", text, extra={"spider": spider})
         if self.stats_file:
             data = {"finish_reason": reason, **stats}
             Path(self.stats_file).write_text(json.dumps(data, default=str, indent=1) + "\n")
 
 
-def summary(stats: dict, reason: str) -> str:
-    """The closing summary's text, from a stats dict."""
+def summary(stats: dict, reason: str, health: str | None = None) -> str:
+    """The closing summary's text, from a stats dict and the health checks' verdict."""
 
     def by_prefix(prefix: str) -> str:
         items = sorted((k[len(prefix) :], v) for k, v in stats.items() if k.startswith(prefix))
@@ -108,5 +113,6 @@ def summary(stats: dict, reason: str) -> str:
             f"  retries:           {stats.get('retry/count', 0)}",
             f"  errors logged:     {errors}",
             f"  files written:     {stats.get('sputnik/writer/files-written', 0)}",
+            f"  health:            {health or 'not checked (SPIDERMON_ENABLED is off)'}",
         ]
     )

@@ -96,6 +96,9 @@ class _NotifyAction(Action):
         return summary(name, getattr(spider, "job_id", None), failures(self.result))
 
     def run_action(self) -> None:
+        if self.data and self.data.get("periodic"):
+            # The checks every MONITOR_PERIOD_SECS only log: a crawl notifies once, at its end.
+            raise SkipAction("periodic health check")
         try:
             self.send(*self.message())
         except SkipAction:

@@ -21,7 +21,11 @@ FAST = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "RETRY_BACKOFF_BASE_SECS": "0.05",
     "LOG_LEVEL": "INFO",
+    # Most test crawls are of deliberately broken sites: the health checks are tested in
+    # tests/test_monitors.py and on the healthy crawls of tests/test_crawl.py (MONITORED).
+    "SPIDERMON_ENABLED": "False",
 }
+MONITORED = {"SPIDERMON_ENABLED": "True"}
 
 
 @dataclass

@@ -62,7 +62,8 @@ class HostileServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def route(self, path: str, reply: Route) -> None:
-        """Answer ``path`` with ``reply``: a ``Reply``, or a function of the request giving one."""
+        """Answer ``path`` with ``reply``: a ``Reply``, or a function of the request giving one.
+        ``*`` answers every path no other route does (a proxy, a whole broken site)."""
         self.routes[path] = reply
 
     def paths(self) -> list[str]:
@@ -95,7 +96,7 @@ class HostileServer:
                 )
                 with server._lock:
                     server.requests.append(seen)
-                route = server.routes.get(seen.path)
+                route = server.routes.get(seen.path, server.routes.get("*"))
                 if route is None:
                     reply = Reply(404, {"Content-Type": "text/plain"}, b"not found")
                 else:

@@ -14,7 +14,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from crawler.items import ArticleItem
-from tests.crawl import Crawl, run_crawl
+from tests.crawl import MONITORED, Crawl, run_crawl
 from tests.mirror import seed as real
 from tests.mirror.manifest import COLUMNS, reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, ROBOTS_DISALLOWED_DAY, Site
@@ -48,7 +48,7 @@ def seed_crawl(crawl_mirror: Mirror, tmp_path_factory: pytest.TempPathFactory) -
         tmp_path_factory.mktemp("seed-crawl"),
         "-a",
         f"seeds={SEED_URL}",
-        settings={"DEPTH_LIMIT": str(DEPTH)},
+        settings={"DEPTH_LIMIT": str(DEPTH), **MONITORED},
     )
     assert crawl.returncode == 0, crawl.log[-3000:]
     crawl.stats["mirror_before"] = before
@@ -154,7 +154,7 @@ def test_listing_seed_drops_other_links_by_reason(crawl_mirror: Mirror, tmp_path
         tmp_path,
         "-a",
         f"seeds={crawl_mirror.url}/world/",
-        settings={"DEPTH_LIMIT": "1"},
+        settings={"DEPTH_LIMIT": "1", **MONITORED},
     )
     assert crawl.returncode == 0, crawl.log[-2000:]
     for reason in ("not-article", "off-site", "bad-scheme"):
@@ -177,7 +177,9 @@ def test_robots_txt_is_obeyed(crawl_mirror: Mirror, site: Site, tmp_path: Path) 
 def test_rss_seed_gives_depth_zero_articles(
     crawl_mirror: Mirror, site: Site, tmp_path: Path
 ) -> None:
-    crawl = run_crawl(crawl_mirror, tmp_path, "-a", "source=rss", settings={"DEPTH_LIMIT": "1"})
+    crawl = run_crawl(
+        crawl_mirror, tmp_path, "-a", "source=rss", settings={"DEPTH_LIMIT": "1", **MONITORED}
+    )
     assert crawl.returncode == 0, crawl.log[-2000:]
     latest = [s.index for s in site.latest(100)]
     expected = reachable(site, latest, 1)
@@ -236,7 +238,7 @@ def test_faults_lose_nothing(site: Site, seed_crawl: Crawl, tmp_path: Path) -> N
             tmp_path,
             "-a",
             f"seeds={SEED_URL}",
-            settings={"DEPTH_LIMIT": str(DEPTH), "LOGSTATS_INTERVAL": "0.5"},
+            settings={"DEPTH_LIMIT": str(DEPTH), "LOGSTATS_INTERVAL": "0.5", **MONITORED},
         )
     assert crawl.returncode == 0, crawl.log[-3000:]
     clean = {r["url"]: as_truth(r) for r in rows(seed_crawl.articles)}
@@ -263,7 +265,7 @@ def test_sitemap_seed_for_a_date_range(crawl_mirror: Mirror, site: Site, tmp_pat
         crawl_mirror,
         tmp_path,
         *("-a", "source=sitemap", "-a", "since=2024-01-04", "-a", "until=2024-01-04"),
-        settings={"DEPTH_LIMIT": "1"},
+        settings={"DEPTH_LIMIT": "1", **MONITORED},
     )
     assert crawl.returncode == 0, crawl.log[-2000:]
     day = [s.index for s in site.stubs if s.day == "20240104"]

@@ -7,7 +7,7 @@ argument, raised before any request) is instead logged as one ERROR line naming 
 - 0: the crawl ran;
 - 1: it did not start: a bad argument or setting (the message names it), or another start-up
   failure (Scrapy's traceback);
-- 3: reserved for a crawl whose health checks fail.
+- 3: a health check failed (``crawler.monitors``): the closing summary says which and why.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXIT_BAD_INPUT = 1
+EXIT_UNHEALTHY = 3
 
 
 class Command(crawl.Command):
@@ -34,12 +35,17 @@ class Command(crawl.Command):
             super().run(args, opts)  # Scrapy's usage errors
             return
         assert self.crawler_process
-        started = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        crawler = self._create_crawler(args[0])
+        started = self.crawler_process.crawl(crawler, **opts.spargs)
         if isinstance(started, asyncio.Task):
             started.add_done_callback(_report_bad_input)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = EXIT_BAD_INPUT
+            return
+        health = getattr(crawler, "sputnik_health", None)
+        if health is not None and not health.healthy:
+            self.exitcode = EXIT_UNHEALTHY
 
 
 def _report_bad_input(task: asyncio.Task[None]) -> None:

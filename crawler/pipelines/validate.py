@@ -8,7 +8,12 @@ fields as JSON. When the page gave that field but no source's value was in range
 outside 1990 .. now + 2 days, ``crawler.normalize.OutOfRange``) the reason is
 ``date-out-of-range`` instead. The reject's ``status`` is the page's (``NormalizedArticle``).
 An exception while validating makes the page an ``extract-error`` reject (``crawler.errors``).
-Every other item passes unchanged. Reads no settings.
+Every other item passes unchanged.
+
+For the markup-drift monitor (``crawler.monitors``) it counts the article pages it sees,
+``sputnik/coverage/pages``, and those having each field of ``MONITOR_COVERAGE_MIN``,
+``sputnik/coverage/<field>``: rows and ``missing-*`` rejects alike, so a vanished required field
+shows.
 """
 
 from __future__ import annotations
@@ -19,9 +24,18 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from crawler.config import get_config
 from crawler.errors import error_reject
 from crawler.items import REQUIRED, ArticleItem, NormalizedArticle, RejectItem
 from crawler.normalize import OutOfRange
+
+
+def coverage_stat(name: str) -> str:
+    """The stat counting the article pages that have field ``name`` (hyphenated:
+    ``sputnik/coverage/published-at``)."""
+    field = name.replace("_", "-")
+    return f"sputnik/coverage/{field}"
+
 
 if TYPE_CHECKING:
     from typing import Self
@@ -91,6 +105,9 @@ class ValidatePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.stats = crawler.stats
+        fields = get_config(crawler).monitors.coverage_min
+        self.coverage = {name: coverage_stat(name) for name in fields}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -99,6 +116,10 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
+        self.stats.inc_value("sputnik/coverage/pages")
+        for name, stat in self.coverage.items():
+            if not is_empty(getattr(item, name, None)):
+                self.stats.inc_value(stat)
         try:
             reject = reject_missing(item)
         except Exception as exc:

@@ -212,7 +212,7 @@ class SputnikSpider(scrapy.Spider):
             if article:
                 yield self.article_request(article, referer=None)
             else:
-                yield self.listing_request(public, listing_more=self.more_pages)
+                yield self.listing_request(public, listing_more=self.more_pages, seed=True)
 
     def article_request(self, url: str, referer: str | None, **meta: Any) -> scrapy.Request:
         """A request for the article at canonical ``url``; one written in the old form also
@@ -326,19 +326,26 @@ class SputnikSpider(scrapy.Spider):
         more = "-more" if response.meta.get("listing_page", 1) > 1 else ""
         if urls or not problem:
             self.crawler.stats.inc_value(f"sputnik/seeds/read/{kind}{more}")
+        listed = 0
         for url in urls:
             article, reason = canonicalize(url, response.meta["public_url"])
             if article:
+                listed += 1
                 # Listed articles start at depth 0, whatever the listing's own depth.
                 yield self.article_request(article, referer=None, depth_reset=True)
             elif kind == "sitemap-index" and self.wanted_sitemap(url):
                 public = self.to_public(url)
+                listed += 1
                 if public:
                     yield self.listing_request(public, depth_reset=True)
                 else:  # a child sitemap on another host is never fetched
                     self.crawler.stats.inc_value("sputnik/links/dropped/off-site")
             elif reason:
                 self.crawler.stats.inc_value(f"sputnik/links/dropped/{reason}")
+        if not listed and not problem and response.meta.get("seed"):
+            # A captcha or maintenance page served with 200: the health checks fail on it.
+            self.logger.warning("Seed %s listed no article", response.meta["public_url"])
+            self.crawler.stats.inc_value(f"sputnik/seeds/listed-nothing/{kind}")
         if kind == "html":
             yield from self.more_of_listing(response)
 

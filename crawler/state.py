@@ -132,6 +132,20 @@ def micros(moment: datetime | None) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
+def _wal(db: sqlite3.Connection, timeout_secs: float) -> None:
+    """Switch to WAL. Two crawls creating one new database at once can find it locked without
+    SQLite waiting (a journal-mode change skips the busy handler): try again until the timeout."""
+    deadline = time.monotonic() + timeout_secs
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class ArticleState:
     """One connection to a dataset's state database.
 
@@ -159,7 +173,7 @@ class ArticleState:
             check_same_thread=False,
         )
         try:
-            db.execute("PRAGMA journal_mode = WAL")
+            _wal(db, self.location.timeout_secs)
             # Durable enough: a commit lost to a power cut leaves a file sync() takes back in.
             db.execute("PRAGMA synchronous = NORMAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:

@@ -51,8 +51,9 @@ class Quiet(scrapy.Spider):
     custom_settings: ClassVar[dict[str, Any]] = {
         "ITEM_PIPELINES": {},
         "SPIDERMON_ENABLED": True,
-        # Before the project's CrawlSummary, so STATS_FILE holds the notification counters.
-        "EXTENSIONS": {**project_settings.EXTENSIONS, SPIDERMON: -1},
+        # The project's: its Spidermon extension (crawler.monitors.HealthMonitors) runs the
+        # suite given, before CrawlSummary, so STATS_FILE holds the notification counters.
+        "EXTENSIONS": project_settings.EXTENSIONS,
     }
 
     def __init__(self, job_id: str = "", **kwargs: Any) -> None:

@@ -35,7 +35,8 @@ def run_spider(
     stats_file = tmp_path / "stats.json"
     command = [sys.executable, "-m", "scrapy", "runspider", "tests/notify_spider.py"]
     command += ["-a", "job_id=job-42", "-s", f"SPIDERMON_SPIDER_CLOSE_MONITORS={suite}"]
-    command += ["-s", f"STATS_FILE={stats_file}"]
+    command += ["-s", f"STATS_FILE={stats_file}", "-s", f"DATASET_URI={tmp_path / 'articles'}"]
+    command += ["-s", f"REJECTS_URI={tmp_path / 'rejects'}"]
     for setting in settings:
         command += ["-s", setting]
     done = subprocess.run(

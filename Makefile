@@ -18,8 +18,9 @@ pip = { $(BIN)/python -m pip -q $(1) 2>&1 1>&3 3>&- | { grep -v "$(PIP_NOISE)" |
 
 venv: $(STAMP)
 
-$(BIN)/python:
+$(BIN)/python: requirements-pip.lock
 	$(PYTHON) -m venv $(VENV)
+	@$(call pip,install --require-hashes -r requirements-pip.lock)
 
 # Reinstall only when the lock file is newer than the stamp.
 $(STAMP): requirements.lock | $(BIN)/python

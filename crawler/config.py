@@ -25,6 +25,7 @@ import pyarrow.fs as pafs
 
 from crawler import settings as project_settings
 from crawler.dataset import resolve_uri
+from crawler.editions import EditionsError, EditionTable, load_table, packaged_table
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -130,7 +131,10 @@ class Config:
     """The project's settings, read and checked (see ``crawler/settings.py`` for each)."""
 
     site_origin: str
-    """``SITE_ORIGIN`` without a trailing slash."""
+    """``SITE_ORIGIN`` without a trailing slash; empty when every edition is fetched from its
+    own public host (also when ``SITE_ORIGIN`` is one of those: the live site)."""
+    editions: EditionTable
+    """The editions table: ``EDITIONS_FILE`` (else the packaged one) with ``EDITIONS`` applied."""
     dataset_uri: str
     rejects_uri: str
     download_maxsize: int
@@ -168,8 +172,13 @@ class Config:
             read.flag(name)
         read.codes("RETRY_HTTP_CODES")
         read.mapping("PLAYWRIGHT_LAUNCH_OPTIONS")
+        editions = read.editions("EDITIONS_FILE", "EDITIONS")
+        origin = read.origin("SITE_ORIGIN")
+        if editions.by_host(urlsplit(origin).hostname):
+            origin = ""  # the live site: each edition from its own host
         config = cls(
-            site_origin=read.origin("SITE_ORIGIN"),
+            site_origin=origin,
+            editions=editions,
             dataset_uri=read.uri("DATASET_URI"),
             rejects_uri=read.uri("REJECTS_URI"),
             download_maxsize=counts["DOWNLOAD_MAXSIZE"],
@@ -335,7 +344,11 @@ class _Reader:
         return value
 
     def origin(self, name: str) -> str:
+        """An http(s) origin (a path prefix allowed), without its trailing slash; empty if
+        not given."""
         value = self.raw(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return ""
         parts = urlsplit(value if isinstance(value, str) else "")
         try:
             parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -345,6 +358,24 @@ class _Reader:
         if not usable or parts.query or parts.fragment:
             raise self.fail(name, "an http(s) URL such as https://sputnikglobe.com", value)
         return value.strip().rstrip("/")
+
+    def editions(self, file_name: str, changes_name: str) -> EditionTable:
+        """The packaged table, or the one in the file ``file_name`` names, with the changes
+        ``changes_name`` holds (a JSON object of code to fields)."""
+        path = self.text(file_name)
+        try:
+            if path:
+                try:
+                    with open(path, "rb") as file:
+                        table = load_table(file.read(), f"{file_name} ({path})")
+                except OSError as exc:
+                    raise EditionsError(f"{file_name}: cannot read {path!r}: {exc}") from None
+            else:
+                table = packaged_table()
+            changes = self.mapping(changes_name)
+            return table.updated(changes, changes_name) if changes else table
+        except EditionsError as exc:
+            raise ConfigError(str(exc)) from None
 
     def uri(self, name: str) -> str:
         value = self.text(name)

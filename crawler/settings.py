@@ -126,8 +126,16 @@ MONITOR_REJECTS_MAX = {
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitors.HealthMonitorSuite"]
 
-# Where the site's pages are fetched from; the data always keeps https://sputnikglobe.com URLs.
-SITE_ORIGIN = "https://sputnikglobe.com"
+# Where the site's pages are fetched from. Empty: each edition from its own public host. An
+# origin (the mirror, a caching proxy, an archive server): every edition's requests go there, the
+# public host in the Host header. The data always keeps each edition's public https:// URLs.
+SITE_ORIGIN = ""
+
+# The editions table (crawler/editions.py): EDITIONS_FILE, a JSON file replacing the packaged
+# crawler/editions.json; EDITIONS, a JSON object of edition code to the fields to change or add,
+# e.g. {"ar": {"host": "sarabic.news", "former_hosts": ["sarabic.ae"]}}.
+EDITIONS_FILE = ""
+EDITIONS: dict[str, dict[str, object]] = {}
 
 # Further "load more" pages of an HTML listing seed (sections, tag pages) after its first.
 LISTING_MORE_PAGES = 0

@@ -1,10 +1,12 @@
 """Article URLs: recognise them, make them canonical, and say why a link is not followed.
 
-Canonical form (markup.md §1): ``https://sputnikglobe.com/YYYYMMDD/<slug>-<id>.html`` with no query
-or fragment; ``/amp/`` copies and the former domain ``sputniknews.com`` map onto it, and so do the
-old-form paths of the earlier template (markup.md §4), ``/<section>/<YYYYMMDD><id>-<slug>/``, whose
-canonical URL remembers the old form (``ArticleURL.old_form``): the site redirects old forms to
-the new ones [I], and when the new one is missing the spider tries the old form once.
+Canonical form (markup.md §1): ``https://<host>/YYYYMMDD/<slug>-<id>.html`` on the current host of
+the article's edition (``crawler.editions``: ``sputnikglobe.com`` for ``en``), with no query or
+fragment; ``/amp/`` copies, ``www.`` and the edition's former hosts (``sputniknews.com``) map onto
+it, and so do the old-form paths of the earlier template (markup.md §4),
+``/<section>/<YYYYMMDD><id>-<slug>/``, whose canonical URL remembers the old form
+(``ArticleURL.old_form``): the site redirects old forms to the new ones [I], and when the new one
+is missing the spider tries the old form once.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+from crawler.editions import EditionTable, packaged_table
+
 if TYPE_CHECKING:
     from typing import Self
 
-PUBLIC_ORIGIN = "https://sputnikglobe.com"
+    from crawler.editions import Edition
+
+PUBLIC_ORIGIN = "https://sputnikglobe.com"  # the default edition's (en)
 PUBLIC_HOST = "sputnikglobe.com"
-OLD_ORIGIN = "https://sputniknews.com"  # the former domain, of old-form URLs
-# Hosts whose article paths are sputnikglobe.com articles.
-SITE_HOSTS = frozenset(
-    {"sputnikglobe.com", "www.sputnikglobe.com", "sputniknews.com", "www.sputniknews.com"}
-)
+# Every host of every edition in the packaged table.
+SITE_HOSTS = packaged_table().hosts
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # Separators written percent-encoded (%2F, %5C): a path segment for the site as for browsers.
 ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c)", re.IGNORECASE)
@@ -75,17 +78,29 @@ def bounded_id(digits: str) -> int | None:
     return number if number <= INT64_MAX else None
 
 
-def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None, str | None]:
+def edition_of(url: str, editions: EditionTable | None = None) -> Edition | None:
+    """The edition whose host ``url`` is on (current, former, ``www.``), or ``None``.
+
+    :param editions: the table (``Config.editions``); the packaged one if not given
+    """
+    return (editions or packaged_table()).by_host(urlsplit(url).hostname)
+
+
+def canonicalize(
+    href: str, base: str = PUBLIC_ORIGIN + "/", editions: EditionTable | None = None
+) -> tuple[str | None, str | None]:
     """``(canonical article URL, None)``, or ``(None, reason)`` for a link not to follow.
 
     An old-form path (markup.md §4) ``/<section>/<YYYYMMDD><id>-<slug>/`` gives
     ``/<YYYYMMDD>/<slug>-<id>.html`` (``/<YYYYMMDD>/<id>.html`` without a slug), returned as an
-    ``ArticleURL`` whose ``old_form`` is the normalized old form on ``sputniknews.com``.
+    ``ArticleURL`` whose ``old_form`` is the normalized old form on the edition's first former
+    host (its current host when it had none).
 
     Reasons, as counted in ``sputnik/links/dropped/<reason>``: ``bad-scheme`` (``javascript:``,
-    ``mailto:``...), ``off-site`` (any other host), ``not-article`` (a site page that is not an
-    article: tags, sections, ``/docs/``, ``/services/``...), ``id-too-large`` (an article path
-    whose id is beyond int64).
+    ``mailto:``...), ``off-site`` (a host of no edition), ``not-article`` (a site page that is
+    not an article: tags, sections, ``/docs/``, ``/services/``...), ``id-too-large`` (an article
+    path whose id is beyond int64). Whether the edition is one the crawl chose is the spider's
+    question (``off-edition``).
 
     Two spellings of one article give one URL: backslashes read as slashes (as browsers do),
     ``%2F``/``%5C`` as separators, dot-segments resolved (also ``%2E%2E``), percent-encoding
@@ -93,22 +108,25 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
 
     :param href: the link as written on the page
     :param base: the public URL of the page it is on, to resolve relative links
+    :param editions: the table (``Config.editions``); the packaged one if not given
     """
     url = urljoin(base, href.strip().replace("\\", "/"))
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return None, "bad-scheme"
-    if (parts.hostname or "") not in SITE_HOSTS:
+    edition = (editions or packaged_table()).by_host(parts.hostname)
+    if edition is None:
         return None, "off-site"
+    origin = edition.origin
     path = ENCODED_SEPARATOR.sub("/", parts.path)
-    path = urlsplit(canonicalize_url(PUBLIC_ORIGIN + path)).path
+    path = urlsplit(canonicalize_url(origin + path)).path
     if path.startswith("/amp/"):
         path = path[len("/amp") :]
     match = ARTICLE_PATH.match(path)
     if match:
         if bounded_id(match.group(1)) is None:
             return None, "id-too-large"
-        return PUBLIC_ORIGIN + path, None
+        return origin + path, None
     old = OLD_ARTICLE_PATH.match(path)
     if not old:
         return None, "not-article"
@@ -119,7 +137,24 @@ def canonicalize(href: str, base: str = PUBLIC_ORIGIN + "/") -> tuple[str | None
     if not ARTICLE_PATH.match(new):  # a slug that today's form cannot carry
         return None, "not-article"
     old_path = path if path.endswith("/") else path + "/"
-    return ArticleURL(PUBLIC_ORIGIN + new, OLD_ORIGIN + old_path), None
+    old_host = (*edition.former_hosts, edition.host)[0]
+    return ArticleURL(origin + new, f"https://{old_host}{old_path}"), None
+
+
+def fetch_target(public_url: str, origin: str) -> tuple[str, str | None]:
+    """Where a public URL is requested, and the ``Host`` header to send: the URL itself
+    (``None``: the URL's own host) when ``origin`` is empty (the live site), else the same
+    path and query on ``origin`` with the public host in ``Host`` (as a reverse proxy or an
+    archive server expects).
+
+    :param public_url: an absolute public URL on an edition's host
+    :param origin: ``Config.site_origin``
+    """
+    if not origin:
+        return public_url, None
+    parts = urlsplit(public_url)
+    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return origin + rest, parts.netloc.lower()
 
 
 def site_fetch_url(url: str, origin: str) -> str | None:
@@ -144,10 +179,12 @@ def site_fetch_url(url: str, origin: str) -> str | None:
         return None
     rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     if (parts.hostname or "") in SITE_HOSTS:
-        if (own.hostname or "") in SITE_HOSTS:  # the live site: apex <-> www would loop
+        if not origin or (own.hostname or "") in SITE_HOSTS:  # the live site
             explicit = f":{parts.port}" if parts.port else ""
             return f"{parts.scheme}://{parts.hostname}{explicit}{rest}"
         return origin + rest
+    if not origin:
+        return None
     if (parts.scheme, parts.hostname, port) == (
         own.scheme,
         own.hostname,
@@ -175,6 +212,8 @@ def browser_may_request(url: str, origin: str) -> bool:
 def proxy_bypass(origin: str) -> str:
     """Chromium's proxy bypass rules for the site's hosts and ``origin`` (exact host and port),
     after ``<-loopback>`` so that other loopback ports are not bypassed either."""
+    if not origin:
+        return ",".join(["<-loopback>", *sorted(SITE_HOSTS)])
     own = urlsplit(origin)
     port = own.port or DEFAULT_PORTS[own.scheme]
     host = f"[{own.hostname}]" if ":" in (own.hostname or "") else own.hostname

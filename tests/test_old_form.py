@@ -80,12 +80,20 @@ def test_old_form_percent_encoding_normalized() -> None:
         ("/authors/wilmer_leon/", "not-article"),
         ("/columnists/20191118107-x/", "not-article"),  # an id of 3 digits
         ("/a/b/201911181077343476-x/", "not-article"),  # two folders before it
-        ("https://arabic.sputniknews.com/arab_world/202004281045171234-x/", "off-site"),
         ("https://example.com/columnists/201911181077343476-x/", "off-site"),
     ],
 )
 def test_old_form_links_not_followed(href: str, reason: str) -> None:
     assert canonicalize(href, BASE) == (None, reason)
+
+
+def test_old_form_on_another_editions_former_host() -> None:
+    """Another edition's former host: its article on that edition's current host."""
+    url, reason = canonicalize(
+        "https://arabic.sputniknews.com/arab_world/202004281045171234-x/", BASE
+    )
+    assert (url, reason) == ("https://sarabic.ae/20200428/x-1045171234.html", None)
+    assert old_form(url) == "https://arabic.sputniknews.com/arab_world/202004281045171234-x/"
 
 
 def test_canonical_url_is_a_plain_str_where_stored() -> None:

@@ -48,11 +48,13 @@ class ArticleItem:
     """
 
     url: str = column(pa.string(), "")
-    """Canonical article URL, always ``https://sputnikglobe.com/YYYYMMDD/slug-id.html`` form."""
+    """Canonical article URL, always ``https://<edition host>/YYYYMMDD/slug-id.html`` form."""
     article_id: int | None = column(pa.int64())
-    """The number at the end of the URL."""
+    """The number at the end of the URL: unique within an edition only."""
     site: str | None = column(pa.string())
-    """Host of the canonical URL, e.g. ``sputnikglobe.com``."""
+    """Host of the canonical URL, the edition's current host, e.g. ``sputnikglobe.com``."""
+    edition: str | None = column(pa.string())
+    """The edition's code (``crawler/editions.json``): ``en``, ``en-af``, ``es``, ``zh``..."""
     headline: str | None = column(pa.string())
     """Title, whitespace collapsed."""
     description: str | None = column(pa.string())
@@ -89,7 +91,8 @@ class ArticleItem:
     copyright_year: int | None = column(pa.int32())
     """From the structured data."""
     word_count: int | None = column(pa.int32())
-    """Whitespace-separated words of ``body``."""
+    """Words of ``body``: each Han, hiragana or katakana character is one word, every other
+    run of non-space characters with a letter or digit in it is one (README, "Editions")."""
     content_hash: str | None = column(pa.string())
     """SHA-256 hex of ``headline + "\\n" + body``: changes when the text does."""
     layout: str | None = column(pa.string())
@@ -126,6 +129,8 @@ class RejectItem:
 
     url: str = column(pa.string(), "")
     """Canonical URL (or the URL requested, when it is not an article URL)."""
+    edition: str | None = column(pa.string())
+    """The code of the edition whose host ``url`` is on."""
     reason: str = column(pa.string(), "")
     """One hyphenated token: ``not-article``, ``missing-headline``, ``http-404``, ..."""
     detail: str | None = column(pa.string())

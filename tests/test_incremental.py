@@ -32,6 +32,7 @@ from crawler.state import (
     open_state,
     state_location,
 )
+from crawler.urls import PUBLIC_ORIGIN
 from tests.crawl import config_of
 from tests.test_write import SPIDER_FILE, WRITER, feed, make_writer, stats, visible_files
 
@@ -304,7 +305,7 @@ def test_middleware_drops_requests_for_stored_articles(tmp_path):
     requests = [
         scrapy.Request(stored_url),
         scrapy.Request("http://127.0.0.1:9/20240409/story-3000002.html"),
-        scrapy.Request(RSS_FEED),
+        scrapy.Request(PUBLIC_ORIGIN + RSS_FEED),
         {"an": "item"},
     ]
     mw, crawler = middleware(tmp_path)
@@ -330,11 +331,14 @@ def test_middleware_off_with_the_state(tmp_path):
 
 
 def test_spider_arguments_for_scheduled_crawls():
-    spider = SputnikSpider(source="rss,sitemap", since="today-1", refresh="true")
+    crawler = get_crawler(SputnikSpider, {"SITE_ORIGIN": "http://127.0.0.1:1"})
+    spider = SputnikSpider.from_crawler(
+        crawler, source="rss,sitemap", since="today-1", refresh="true"
+    )
     today = datetime.now(UTC).date()
     assert spider.refresh is True
     assert spider.since == today - timedelta(days=1)
-    assert spider.seed_urls[0] == RSS_FEED
+    assert spider.seed_urls[0] == PUBLIC_ORIGIN + RSS_FEED
     # one sitemap per calendar month: two when today is the 1st
     assert f"date_start={spider.since:%Y%m%d}&" in spider.seed_urls[1]
     assert spider.seed_urls[-1].endswith(f"&date_end={today:%Y%m%d}")

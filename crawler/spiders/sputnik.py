@@ -2,22 +2,30 @@
 
 Spider arguments (``-a NAME=VALUE``; scrapyd: ``NAME=VALUE``):
 
-- ``seeds``: comma-separated URLs: articles, listings, the RSS feed or sitemaps.
+- ``editions``: the editions to crawl (``crawler/editions.json`` codes), comma-separated, or
+  ``all``; default ``en`` (sputnikglobe.com). Seeds on an edition's host add that edition.
+- ``seeds``: comma-separated URLs: articles, listings, the RSS feed or sitemaps, on any
+  edition's host.
 - ``seeds_file``: a file of such URLs, one a line (``#`` comments allowed).
-- ``source``: ``rss`` (the RSS feed), ``sitemap`` (the article sitemaps, see ``since``/``until``)
-  or ``urls`` (only ``seeds``/``seeds_file``), or several joined by commas (``rss,sitemap``).
-  Without any of these: the seed article of ``seed-article.txt`` and the RSS feed.
+- ``source``: ``rss`` (each chosen edition's RSS feed), ``sitemap`` (each chosen edition's
+  article sitemaps, see ``since``/``until``) or ``urls`` (only ``seeds``/``seeds_file``), or
+  several joined by commas (``rss,sitemap``). Without any of these: each chosen edition's RSS
+  feed, and for ``en`` the seed article of ``seed-article.txt``.
 - ``since``, ``until``: ``YYYY-MM-DD``, ``today`` or ``today-N`` (N days before today, UTC), the
-  publication dates the sitemaps are read for; the relative forms suit scheduled crawls.
+  publication dates the sitemaps are read for, as each edition's sitemaps define their days
+  (passed to its ``date_start``/``date_end`` as they are); the relative forms suit scheduled
+  crawls.
 - ``refresh``: ``1`` to fetch articles the dataset already holds again (``crawler.state``);
   the writer keeps a new row only for those whose text changed.
 
 Whatever a seed lists becomes an article request at depth 0; from every article the spider
-follows its related-article links (inline cards and structured data), up to ``DEPTH_LIMIT`` hops.
+follows its related-article links (inline cards and structured data), up to ``DEPTH_LIMIT`` hops,
+within the chosen editions (links to other editions are counted, ``off-edition``, and left).
 URLs are canonical (``crawler.urls``) before they are scheduled; requests go to ``SITE_ORIGIN``
-while every URL in the data keeps its public ``https://sputnikglobe.com`` form. An HTML listing
-seed gives its first page, and ``LISTING_MORE_PAGES`` more ("load more"). Pages that need a
-browser reach the spider rendered (``crawler.render``), or marked ``needs_js`` without one.
+when it is set, while every URL in the data keeps its public ``https://<edition host>`` form.
+An HTML listing seed gives its first page, and ``LISTING_MORE_PAGES`` more ("load more"). Pages
+that need a browser reach the spider rendered (``crawler.render``), or marked ``needs_js``
+without one.
 """
 
 from __future__ import annotations
@@ -46,12 +54,13 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.config import ConfigError, get_config
 from crawler.dataset import new_job_id
+from crawler.editions import DEFAULT_EDITION, EditionsError
 from crawler.errors import response_error_reject
 from crawler.extract import Extracted, NotArticle, Page, extract_page, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
 from crawler.middlewares import OffSiteRedirect
 from crawler.render import RenderedTooLarge, needs_js_detail
-from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, SITE_HOSTS, canonicalize, old_form
+from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, canonicalize, edition_of, fetch_target, old_form
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -62,14 +71,16 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from crawler.config import Config
+    from crawler.editions import Edition
 
 SEED_ARTICLE = (
     PUBLIC_ORIGIN
     + "/20240410/china-sending-message-that-it-has-russias-back-if-west-escalates-1117838001.html"
 )
-RSS_FEED = PUBLIC_ORIGIN + "/export/rss2/archive/index.xml"
-SITEMAP_INDEX = PUBLIC_ORIGIN + "/sitemap_article_index.xml"
-SITEMAP_RANGE = PUBLIC_ORIGIN + "/sitemap_article.xml"
+# Every edition's, on its own origin (markup.md §5).
+RSS_FEED = "/export/rss2/archive/index.xml"
+SITEMAP_INDEX = "/sitemap_article_index.xml"
+SITEMAP_RANGE = "/sitemap_article.xml"
 FIRST_DAY = date(2004, 1, 1)  # the sitemaps go back to 2004
 SOURCES = ("rss", "sitemap", "urls")
 JOB_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -101,8 +112,12 @@ class UnreadableListing(Exception):
 class SputnikSpider(scrapy.Spider):
     name = "sputnik"
 
+    editions: tuple[Edition, ...]
+    """The editions this crawl follows links within (``-a editions=``, plus the seeds')."""
+
     def __init__(
         self,
+        editions: str | None = None,
         seeds: str | None = None,
         seeds_file: str | None = None,
         source: str | None = None,
@@ -128,33 +143,64 @@ class SputnikSpider(scrapy.Spider):
             urls += _read_seeds_file(seeds_file)
         if "urls" in sources and not urls:
             raise ConfigError("spider argument source=urls needs seeds or seeds_file")
-        if "rss" in sources:
-            urls.append(RSS_FEED)
-        if "sitemap" in sources:
-            urls += self.sitemap_seeds()
-        if not sources and not urls:
-            urls = [SEED_ARTICLE, RSS_FEED]
         if (since or until) and "sitemap" not in sources:
             self.logger.warning("since/until only filter sitemap seeds (source=sitemap)")
+        self.editions_argument = editions
+        self.sources = sources
+        self.given_seeds = urls
+        self.seed_urls: list[str] = []  # made in from_crawler, with the editions table
         self.refresh = _parse_flag("refresh", refresh)
-        self.seed_urls = list(dict.fromkeys(urls))
         if _job is not None and not JOB_ID.match(_job):
             raise ConfigError(f"spider argument _job must match {JOB_ID.pattern}, got {_job!r}")
         self.job_id = _job or new_job_id()
 
-    def sitemap_seeds(self) -> list[str]:
-        """The sitemap index, or with ``since``/``until`` the sitemaps of that range, one per
-        calendar month: the site serves any ``date_start``..``date_end`` range (markup.md §3),
-        and a month (~1 MB) stays far below ``DOWNLOAD_MAXSIZE`` where years would not."""
+    def choose_editions(self, config: Config) -> tuple[Edition, ...]:
+        """The editions ``-a editions=`` names (``en`` without it, unless seeds are given),
+        then those of the seeds given on an edition's host."""
+        table = config.editions
+        try:
+            if self.editions_argument is None and self.given_seeds:
+                chosen: tuple[Edition, ...] = ()
+            else:
+                chosen = table.select(self.editions_argument)
+        except EditionsError as exc:
+            raise ConfigError(f"spider argument editions: {exc}") from None
+        seeded = (edition_of(url, table) for url in self.given_seeds)
+        chosen = tuple(dict.fromkeys((*chosen, *(e for e in seeded if e is not None))))
+        if not chosen:  # seeds only on SITE_ORIGIN: the default edition's
+            chosen = (table[DEFAULT_EDITION],) if DEFAULT_EDITION in table else table.editions[:1]
+        return chosen
+
+    def edition_seeds(self) -> list[str]:
+        """The seeds of the chosen editions (``source``), then the given ones."""
+        urls: list[str] = []
+        for edition in self.editions:
+            if "rss" in self.sources:
+                urls.append(edition.origin + RSS_FEED)
+            if "sitemap" in self.sources:
+                urls += self.sitemap_seeds(edition)
+            if not self.sources and not self.given_seeds:
+                if edition.host == urlsplit(SEED_ARTICLE).hostname:
+                    urls.append(SEED_ARTICLE)
+                urls.append(edition.origin + RSS_FEED)
+        return list(dict.fromkeys([*self.given_seeds, *urls]))
+
+    def sitemap_seeds(self, edition: Edition) -> list[str]:
+        """An edition's sitemap index, or with ``since``/``until`` the sitemaps of that range,
+        one per calendar month: the site serves any ``date_start``..``date_end`` range
+        (markup.md §3), and a month (~1 MB) stays far below ``DOWNLOAD_MAXSIZE`` where years
+        would not."""
         if not (self.since or self.until):
-            return [SITEMAP_INDEX]
+            return [edition.origin + SITEMAP_INDEX]
         start = self.since or FIRST_DAY
         end = self.until or datetime.now(UTC).date()
         seeds = []
         while start <= end:
             next_month = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
             last = min(end, next_month - timedelta(days=1))
-            seeds.append(f"{SITEMAP_RANGE}?date_start={start:%Y%m%d}&date_end={last:%Y%m%d}")
+            seeds.append(
+                f"{edition.origin}{SITEMAP_RANGE}?date_start={start:%Y%m%d}&date_end={last:%Y%m%d}"
+            )
             start = next_month
         return seeds
 
@@ -165,13 +211,16 @@ class SputnikSpider(scrapy.Spider):
         spider.config = config
         spider.origin = config.site_origin
         spider.more_pages = config.listing_more_pages
+        spider.editions = spider.choose_editions(config)
+        spider.seed_urls = spider.edition_seeds()
         for url in spider.seed_urls:
             public = spider.to_public(url)
             if public is None:
+                where = " or SITE_ORIGIN" if spider.origin else ""
                 raise ConfigError(
-                    f"spider argument seeds: {url!r} is not on sputnikglobe.com or SITE_ORIGIN"
+                    f"spider argument seeds: {url!r} is not on an edition's host{where}"
                 )
-            if canonicalize(public)[1] == "id-too-large":
+            if canonicalize(public, editions=config.editions)[1] == "id-too-large":
                 raise ConfigError(
                     f"spider argument seeds: {url!r} has an article id beyond int64 ({INT64_MAX})"
                 )
@@ -180,13 +229,15 @@ class SputnikSpider(scrapy.Spider):
     # -- URLs ------------------------------------------------------------------------------
 
     def to_public(self, url: str) -> str | None:
-        """The public form of a URL on the site or on ``SITE_ORIGIN``; ``None`` if neither."""
+        """The public form of a URL on an edition's host or on ``SITE_ORIGIN`` (the first
+        chosen edition's); ``None`` if neither."""
         parts = urlsplit(url.strip())
-        if url.startswith(self.origin + "/") or url == self.origin:
+        if self.origin and (url.startswith(self.origin + "/") or url == self.origin):
             rest = url[len(self.origin) :]
-            return PUBLIC_ORIGIN + (rest or "/")
-        if parts.scheme in ("http", "https") and (parts.hostname or "") in SITE_HOSTS:
-            return PUBLIC_ORIGIN + url[len(f"{parts.scheme}://{parts.netloc}") :]
+            return self.editions[0].origin + (rest or "/")
+        edition = edition_of(url, self.config.editions)
+        if parts.scheme in ("http", "https") and edition is not None:
+            return edition.origin + url[len(f"{parts.scheme}://{parts.netloc}") :]
         return None
 
     def landed_url(self, response: Response) -> str | None:
@@ -195,12 +246,21 @@ class SputnikSpider(scrapy.Spider):
         not the response's: a rendered page's URL is whatever its scripts set (``pushState``)."""
         request = response.request
         public = self.to_public(request.url if request is not None else response.url)
-        url = canonicalize(public)[0] if public else None
+        url = canonicalize(public, editions=self.config.editions)[0] if public else None
         return str(url) if url else None  # an old form's too: the row's URL is today's form
 
     def fetch_url(self, public_url: str) -> str:
         """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
-        return self.origin + public_url[len(PUBLIC_ORIGIN) :]
+        return fetch_target(public_url, self.origin)[0]
+
+    def edition_code(self, url: str) -> str | None:
+        """The code of the edition whose host a public URL is on."""
+        edition = edition_of(url, self.config.editions)
+        return edition.code if edition else None
+
+    def chosen(self, url: str) -> bool:
+        """Whether a public URL is on a chosen edition's host."""
+        return edition_of(url, self.config.editions) in self.editions
 
     # -- requests --------------------------------------------------------------------------
 
@@ -208,7 +268,7 @@ class SputnikSpider(scrapy.Spider):
         for url in self.seed_urls:
             public = self.to_public(url)
             assert public is not None  # checked in from_crawler
-            article, _ = canonicalize(public)
+            article, _ = canonicalize(public, editions=self.config.editions)
             if article:
                 yield self.article_request(article, referer=None)
             else:
@@ -314,7 +374,10 @@ class SputnikSpider(scrapy.Spider):
         for reason, count in dropped.items():
             stats.inc_value(f"sputnik/links/dropped/{reason}", count)
         for url in links:
-            yield self.article_request(url, referer=page.url)
+            if self.chosen(url):
+                yield self.article_request(url, referer=page.url)
+            else:
+                stats.inc_value("sputnik/links/dropped/off-edition")
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         """A seed that lists articles: RSS, a sitemap (index), or an HTML listing. One that
@@ -328,18 +391,23 @@ class SputnikSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"sputnik/seeds/read/{kind}{more}")
         listed = 0
         for url in urls:
-            article, reason = canonicalize(url, response.meta["public_url"])
-            if article:
+            article, reason = canonicalize(
+                url, response.meta["public_url"], editions=self.config.editions
+            )
+            if article and not self.chosen(article):
+                self.crawler.stats.inc_value("sputnik/links/dropped/off-edition")
+            elif article:
                 listed += 1
                 # Listed articles start at depth 0, whatever the listing's own depth.
                 yield self.article_request(article, referer=None, depth_reset=True)
             elif kind == "sitemap-index" and self.wanted_sitemap(url):
-                public = self.to_public(url)
+                public = self.to_public(urljoin(response.meta["public_url"], url))
                 listed += 1
-                if public:
+                if public and self.chosen(public):
                     yield self.listing_request(public, depth_reset=True)
                 else:  # a child sitemap on another host is never fetched
-                    self.crawler.stats.inc_value("sputnik/links/dropped/off-site")
+                    reason = "off-edition" if public else "off-site"
+                    self.crawler.stats.inc_value(f"sputnik/links/dropped/{reason}")
             elif reason:
                 self.crawler.stats.inc_value(f"sputnik/links/dropped/{reason}")
         if not listed and not problem and response.meta.get("seed"):
@@ -449,8 +517,10 @@ class SputnikSpider(scrapy.Spider):
             reason = "download-error"
         if request.meta.get("listing"):
             self.logger.error("Seed %s failed: %s", request.meta["public_url"], failure.value)
+        url = request.meta.get("public_url", request.url)
         yield RejectItem(
-            url=request.meta.get("public_url", request.url),
+            url=url,
+            edition=self.edition_code(url),
             reason=reason,
             detail=too_large or f"{failure.type.__name__}: {failure.value}",
             status=status,
@@ -472,6 +542,7 @@ class SputnikSpider(scrapy.Spider):
         seen = found.fields if isinstance(found, Extracted) else found.seen if found else None
         return RejectItem(
             url=response.meta["public_url"],
+            edition=self.edition_code(response.meta["public_url"]),
             reason=reason,
             detail=detail,
             found=json.dumps(seen, default=str, ensure_ascii=False) if seen is not None else None,

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler import dataset
+from crawler.editions import packaged_table
 from tests.crawl import FAST
 from tests.mirror.manifest import reachable, record
 from tests.mirror.model import Site
@@ -268,15 +269,21 @@ def test_egg_carries_what_the_crawler_reads_at_run_time(deployed: Path, tmp_path
     with zipfile.ZipFile(deployed) as egg:
         names = set(egg.namelist())
         entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
-    assert {"crawler/state.sql", "crawler/spiders/sputnik.py", "crawler/settings.py"} <= names
+    assert {
+        "crawler/state.sql",
+        "crawler/editions.json",
+        "crawler/spiders/sputnik.py",
+        "crawler/settings.py",
+    } <= names
     assert "settings = crawler.settings" in entry_points
     assert not [n for n in names if n.startswith("tests/")]
     # As scrapyd's runner does: the code and its data come from the egg, not the checkout
     # (which this environment also has installed, in editable mode).
     probe = (
         "import pkgutil, sys; from scrapyd.runner import activate_egg;"
-        " activate_egg(sys.argv[1]); import crawler.state;"
-        " print(crawler.state.__file__, len(pkgutil.get_data('crawler', 'state.sql')))"
+        " activate_egg(sys.argv[1]); import crawler.state, crawler.editions;"
+        " print(crawler.state.__file__, len(pkgutil.get_data('crawler', 'state.sql')),"
+        " len(crawler.editions.packaged_table()))"
     )
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", probe, str(deployed)],
@@ -285,8 +292,9 @@ def test_egg_carries_what_the_crawler_reads_at_run_time(deployed: Path, tmp_path
         text=True,
         check=True,
     )
-    module, size = done.stdout.split()
+    module, size, editions = done.stdout.split()
     assert module == f"{deployed}/crawler/state.py" and int(size) > 0
+    assert int(editions) == len(packaged_table())
 
 
 def test_scrapyd_wants_credentials(scrapyd: Scrapyd) -> None:

@@ -218,3 +218,18 @@ def test_an_unknown_edition_stops_the_crawl_before_any_request(tmp_path: Path) -
         assert server.requests == []
     assert crawl.returncode == 1
     assert "ERROR: Not started: spider argument editions: unknown edition 'klingon'" in crawl.log
+
+
+def test_readme_lists_the_packaged_table() -> None:
+    """The README's table of editions is the packaged one, row for row."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = [
+        line
+        for line in readme.split("## Editions", 1)[1].split("\n## ", 1)[0].splitlines()
+        if line.startswith("| `")
+    ]
+    expected = [
+        f"| `{e.code}` | {e.host} | {', '.join(e.former_hosts)} | `{e.language}` | {e.name} |"
+        for e in packaged_table()
+    ]
+    assert rows == expected

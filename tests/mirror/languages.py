@@ -65,7 +65,8 @@ class Language:
     def __post_init__(self) -> None:
         # Tag pages of non-Latin names get a numbered path, as ids stand in for them on the site.
         tags = tuple(
-            Tag(name, f"/keyword_{fold(name) or f'tag{n}'}/") for n, name in enumerate(self.tag_names)
+            Tag(name, f"/keyword_{fold(name) or f'tag{n}'}/")
+            for n, name in enumerate(self.tag_names)
         )
         rng = Random(f"sentences:{self.code}")
         for name, value in (
@@ -105,7 +106,7 @@ class Language:
             rng.choice(self.subjects), rng.choice(self.verbs), rng.choice(self.objects)
         )
         if style == "colon":
-            return f"{rng.choice(self.AUTHORS).split()[-1]}{self._colon()}{base}"
+            return f"{rng.choice(self.CITIES).title()}{self._colon()}{base}"
         if style in ("dash", "quotes", "non-latin") and self.joiner:
             return f"{base} — {rng.choice(self.CITIES).title()}"
         return base
@@ -451,7 +452,11 @@ TURKISH = Language(
         "ekonomik işbirliğini",
         "IŞİD'e karşı operasyonu",
     ),
-    tails=("Moskova'daki basın toplantısında", "yazılı açıklamasında", "Sputnik'e yaptığı açıklamada"),
+    tails=(
+        "Moskova'daki basın toplantısında",
+        "yazılı açıklamasında",
+        "Sputnik'e yaptığı açıklamada",
+    ),
     AUTHORS=("Ayşe Yılmaz", "İbrahim Öztürk", "Işıl Çelik", "Mehmet Şahin"),
     CITIES=("MOSKOVA", "ANKARA", "İSTANBUL", "IĞDIR"),
     GENRES=("Haber", "Haber", "Haber", "Analiz", "Röportaj"),

@@ -416,7 +416,8 @@ class Site:
             headline = f"{texts.LIVE_PREFIX}{headline}"
         day = published.astimezone(edition.zone).strftime("%Y%m%d")
         path = _article_path(texts, day, article_id, headline, variants.url)
-        tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, min(10, len(texts.TAGS))))))
+        most = min(10, len(texts.TAGS))
+        tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, most))))
         chain = (ordinal // CHAIN_LENGTH) % 15 == 7
         if edition.nfd_percent:  # only editions with NFD pages draw this
             variants = replace(variants, nfd=rng.randrange(100) < edition.nfd_percent)

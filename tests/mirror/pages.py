@@ -6,6 +6,7 @@ is deterministic, so tests can also call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlsplit
@@ -67,9 +68,7 @@ def render(site: Site, target: str, js: render_js.Options | None = None) -> Page
         found = render_js.api(site, path)
         return Page(200, *found) if found is not None else not_found(site)
     if path == "/robots.txt":
-        return Page(
-            200, render_feeds.robots_txt(site.origin).encode(), "text/plain; charset=utf-8"
-        )
+        return Page(200, render_feeds.robots_txt(site.origin).encode(), "text/plain; charset=utf-8")
     if path == "/export/rss2/archive/index.xml":
         return Page(200, render_feeds.rss(site).encode(), "application/rss+xml; charset=utf-8")
     if path == "/sitemap_article_index.xml":
@@ -90,10 +89,8 @@ def canonical_path(path: str) -> str:
     """A request path as the model stores it: non-ASCII (raw UTF-8 bytes, which the server
     reads as Latin-1) percent-encoded, and every escape in upper-case hex (``%d8`` -> ``%D8``)."""
     if not path.isascii():
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             path = path.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
         path = quote(path, safe="/%-._~!$&'()*+,;=:@")
     return _HEX.sub(lambda m: m[0].upper(), path)
 

@@ -215,9 +215,7 @@ def earlier_page(site: Site, index: int) -> bytes:
         head.append(f'<meta name="keywords" content="{_attr(article.keywords_raw)}">')
         head.append(f'<meta name="news_keywords" content="{_attr(article.keywords_raw)}">')
     if article.authors:
-        head.append(
-            f'<meta name="author" content="{_attr(article.authors[0])}. {_attr(house)}">'
-        )
+        head.append(f'<meta name="author" content="{_attr(article.authors[0])}. {_attr(house)}">')
     head += [
         f'<meta itemprop="datePublished" name="pubdate" content="{_z(stub.published)}">',
         f'<meta itemprop="dateModified" name="lastmod" content="{_z(article.modified)}">',
@@ -415,7 +413,8 @@ def generic_page(site: Site, index: int) -> bytes:
         for t in stub.tags
     )
     nav = "".join(
-        f'<li><a href="/{s}/">{_rubric(site, s)}</a></li>' for s in ("world", "us", "asia", "economy")
+        f'<li><a href="/{s}/">{_rubric(site, s)}</a></li>'
+        for s in ("world", "us", "asia", "economy")
     )
     page = (
         f'<!DOCTYPE html>\n<html lang="{site.edition.html_lang}"><head><meta charset="utf-8">'

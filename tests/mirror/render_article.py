@@ -324,7 +324,8 @@ def head_tags(site: Site, article: Article, rng: Random) -> str:
         f'<meta property="og:site_name" content="{_attr(edition.house)}">',
         f'<meta property="og:description" content="{_attr(article.description)}">',
         f'<meta property="og:image" content="{article.image.main_url}">',
-        f'<meta property="article:section" content="{_attr(site.texts.section_title(stub.section))}">',
+        '<meta property="article:section"'
+        f' content="{_attr(site.texts.section_title(stub.section))}">',
     ]
     if v.kind != "no-headline":
         tags.insert(0, f'<meta property="og:title" content="{_attr(stub.headline)}">')
@@ -433,7 +434,8 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
     if kind == "tweet":
         return (
             '<div class="article__block" data-type="social"><div class="ria-tweet">'
-            f'<blockquote class="twitter-tweet"><p lang="{site.edition.html_lang}">{_text(block.text, ent)}</p>'
+            f'<blockquote class="twitter-tweet"><p lang="{site.edition.html_lang}">'
+            f"{_text(block.text, ent)}</p>"
             f'&mdash; Sputnik <a href="{_attr(block.href)}">{stub.published:%B %d, %Y}</a>'
             "</blockquote></div></div>"
         )
@@ -445,7 +447,8 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
         return (
             f'<div class="online__item" data-id="{stub.article_id}{n}">'
             f'<div class="online__item-top"><div class="online__item-date"'
-            f' data-unixtime="{unixtime(block.time)}">{visible_time(block.time, stub.zone)}</div></div>'
+            f' data-unixtime="{unixtime(block.time)}">{visible_time(block.time, stub.zone)}'
+            "</div></div>"
             f'<h2 class="online__item-title">{_text(block.text, ent)}</h2>'
             f'<div class="online__item-text">{paragraphs}</div></div>'
         )

@@ -129,9 +129,7 @@ def _sitemap_entry(site: Site, start: datetime, end: datetime) -> str:
     # The newest article of the month; an empty month was last changed when it began.
     lastmod = site.stubs[hi - 1].published if hi > lo else start
     zone = site.edition.zone
-    return (
-        f"<sitemap><loc>{escape(loc)}</loc><lastmod>{_w3c(lastmod, zone)}</lastmod></sitemap>\n"
-    )
+    return f"<sitemap><loc>{escape(loc)}</loc><lastmod>{_w3c(lastmod, zone)}</lastmod></sitemap>\n"
 
 
 def sitemap(site: Site, date_start: str, date_end: str) -> str | None:
@@ -147,8 +145,7 @@ def sitemap(site: Site, date_start: str, date_end: str) -> str | None:
         return None
     lo, hi = _day_range(site, start, end)
     urls = "".join(
-        f"<url><loc>{escape(stub.url)}</loc><lastmod>{_w3c(stub.published, zone)}</lastmod>"
-        "</url>\n"
+        f"<url><loc>{escape(stub.url)}</loc><lastmod>{_w3c(stub.published, zone)}</lastmod></url>\n"
         for stub in reversed(site.stubs[lo:hi])
     )
     return XML_DECLARATION + f'<urlset xmlns="{SITEMAP_NS}">\n{urls}</urlset>\n'

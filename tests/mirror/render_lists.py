@@ -119,9 +119,7 @@ def _thumb(site: Site, stub: Stub) -> str:
     )
 
 
-def _head(
-    site: Site, title: str, path: str, description: str, jsonld: dict | None = None
-) -> str:
+def _head(site: Site, title: str, path: str, description: str, jsonld: dict | None = None) -> str:
     origin, house = site.origin, escape(site.edition.house)
     parts = [
         f'<meta name="description" content="{escape(description)}">',

@@ -261,9 +261,9 @@ SPANISH = Language(
     LIVE_PREFIX="EN VIVO: ",
     make_sentence=lambda s, v, o, t: (
         f"¿{_cap(s)} {v} {o}? Sí, {t}."
-        if len(o) % 7 == 0
+        if (len(s) + len(o) + len(t)) % 7 == 0
         else f"¡{_cap(s)} {v} «{o}»!"
-        if len(o) % 7 == 1
+        if (len(s) + len(o) + len(t)) % 7 == 1
         else f"{_cap(s)} {v} {o}, {t}."
     ),
     make_headline=lambda s, v, o: (

@@ -472,8 +472,10 @@ class Site:
                 jsonld="missing", microdata=layout == "earlier", shape="", timestamp="seconds-z"
             )
         headline = texts.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
-        # The old form needs a Latin slug: non-Latin editions' URLs kept a transliteration [I].
-        slug = texts.slugify(headline) or f"news{ordinal}"
+        # The old form needs a slug: non-Latin editions' old URLs get a Latin stand-in [I], and
+        # today's form is then id-only.
+        latin = texts.slugify(headline)
+        slug = latin or f"news{ordinal}"
         day = published.astimezone(edition.zone).strftime("%Y%m%d")
         section = rng.choice(texts.SECTIONS)
         tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, 7))))
@@ -487,7 +489,7 @@ class Site:
             -1,
             key,
             article_id,
-            f"/{day}/{slug}-{article_id}.html",
+            f"/{day}/{slug}-{article_id}.html" if latin else f"/{day}/{article_id}.html",
             headline,
             published,
             section,

@@ -208,7 +208,7 @@ def test_archive_per_edition(served: Mirror, model: Editions) -> None:
 
 def test_texts_in_their_scripts(model: Editions) -> None:
     bodies = {
-        code: " ".join(
+        code: "\n\n".join(
             manifest.record(model[code], s.index)["body"] for s in current(model[code])[:40]
         )
         for code in SERVED

@@ -121,6 +121,15 @@ def test_host_chooses_the_edition(served: Mirror, model: Editions) -> None:
     assert hosts["anlatilaninotesi.com.tr"] == before.get("anlatilaninotesi.com.tr", 0) + 2
 
 
+def test_faults_can_hit_one_edition() -> None:
+    spec = "status=503@//sputniknews.cn/robots.txt"
+    with run_mirror(articles=20, editions=("en", "zh"), faults=spec) as running:
+        assert running.get("/robots.txt", "sputniknews.cn")[0] == 503
+        assert running.get("/robots.txt", "www.sputniknews.cn")[0] == 200
+        assert running.get("/robots.txt", "sputnikglobe.com")[0] == 200
+        assert running.get("/robots.txt")[0] == 200
+
+
 def test_each_edition_serves_its_own_articles(served: Mirror, model: Editions) -> None:
     for code in SERVED:
         site = model[code]

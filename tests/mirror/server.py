@@ -330,7 +330,7 @@ class Connection(asyncio.Protocol):
             self._send(request, mirror.clock_page(request.target), log_it=False)
             return
         mirror.count(request)
-        action = mirror.faults.decide(request.target) if mirror.faults else None
+        action = mirror.faults.decide(request.target, request.host) if mirror.faults else None
         if action is None:
             self._send(request, mirror.render(request.target, request.host))
             return

@@ -30,6 +30,12 @@ today's template); each is served at its canonical path and, as a 301 to it, at 
 other; the earliest 2024 articles' backward related links reach into the archive; the other
 articles, their text and their graph are the same as without the archive (``archive=0``, the
 default).
+
+Editions: ``Site(..., edition=EDITIONS["zh"])`` is a sister edition (``tests.mirror.editions``)
+built the same way from its own tables: its host, id range, words (``tests.mirror.languages``),
+URL forms, local time (the URL's day is the local day) and random streams (keys prefixed by its
+code); only ``en``, the default, has the real seed article. ``tests.mirror.sites.Editions``
+builds several and links some of their articles across editions (``Site.foreign``).
 """
 
 from __future__ import annotations

@@ -331,3 +331,17 @@ def test_access_log(faulty: Mirror, access_log: Path):
     assert f"GET {target} 200 {len(body)}" in lines
     assert f"GET {targets()['drop']} - 0" in lines
     assert not any("__mirror__" in line for line in lines)
+
+
+def test_a_host_glob_hits_one_host():
+    """``//host/path`` globs pick one edition of a multi-edition mirror (Host: no port, any
+    case)."""
+    decider = faults.Faults.from_spec("status=503@//sarabic.ae/2024*;redirect=2@//sputniknews.cn/*")
+    assert decider.decide("/20240101/a-1.html", "SARABIC.AE:8080") == faults.Action("status", "503")
+    assert decider.decide("/20240101/a-1.html", "noticiaslatam.lat") is None
+    assert decider.decide("/20240101/a-1.html") is None
+    first = decider.decide("/x", "sputniknews.cn")
+    assert first is not None and first.kind == "redirect"
+    second = decider.decide(first.location, "sputniknews.cn")
+    assert second == faults.Action("redirect", location="/x")
+    assert decider.decide("/x", "sputniknews.cn") is None  # the chain's end is served

@@ -8,6 +8,9 @@ Examples:
     python -m tests.mirror manifest --articles 300 --archive 200     # and 2019-2020
     python -m tests.mirror page /robots.txt --articles 300
     python -m tests.mirror page /world/ --js-lists       # as a browser would first get it
+    python -u -m tests.mirror serve --editions en,es,ar,zh,ja   # the Host header chooses
+    python -m tests.mirror manifest --editions en,es --articles 300   # both editions' articles
+    python -m tests.mirror page /robots.txt --editions en,zh --edition zh
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tests.mirror import server
-from tests.mirror.model import Site
+from tests.mirror.sites import Editions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--js-shells", type=int, default=0, metavar="PERCENT", help="as for serve (%(default)s)"
     )
     page.add_argument("--js-lists", action="store_true", help="as for serve")
+    page.add_argument(
+        "--edition", metavar="CODE", help="the edition to render (default: the first)"
+    )
     page.set_defaults(func=_page)
     return parser
 
@@ -64,6 +70,13 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
         help="articles in the site (%(default)s)",
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
+    parser.add_argument(
+        "--editions",
+        type=server._editions,
+        default=("en",),
+        metavar="CODES",
+        help="editions, e.g. en,es,ar (en)",
+    )
     parser.add_argument(
         "--archive", type=int, default=0, metavar="M", help="archive articles (%(default)s)"
     )
@@ -78,12 +91,13 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
 def _manifest(args: argparse.Namespace) -> int:
     from tests.mirror import manifest  # only this command needs it
 
-    site = Site(args.articles, args.seed, args.published, args.archive)
+    served = Editions(args.editions, args.articles, args.seed, args.published, args.archive)
+    sites = [served[code] for code in served.codes]
     if args.out is None:
-        count = manifest.write(site, sys.stdout)
+        count = sum(manifest.write(site, sys.stdout) for site in sites)
     else:
         with open(args.out, "w", encoding="utf-8", newline="\n") as out:
-            count = manifest.write(site, out)
+            count = sum(manifest.write(site, out) for site in sites)
     print(f"{count} articles", file=sys.stderr)
     return 0
 
@@ -91,7 +105,10 @@ def _manifest(args: argparse.Namespace) -> int:
 def _page(args: argparse.Namespace) -> int:
     from tests.mirror import pages, render_js
 
-    site = Site(args.articles, args.seed, args.published, args.archive)
+    served = Editions(args.editions, args.articles, args.seed, args.published, args.archive)
+    if args.edition is not None and args.edition not in served.codes:
+        raise SystemExit(f"--edition {args.edition} is not among --editions")
+    site = served[args.edition] if args.edition else served.first
     page = pages.render(site, args.target, render_js.Options(args.js_shells, args.js_lists))
     print(f"{page.status} {page.content_type} {len(page.body)} bytes", file=sys.stderr)
     sys.stdout.buffer.write(page.body)

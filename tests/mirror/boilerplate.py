@@ -4,13 +4,18 @@ Real Sputnik pages weigh 100-250 KB, most of it this chrome; the mirror carries 
 crawler's parsing cost on it is realistic. The chrome is built once, at import, from a fixed seed.
 Its links are the kinds a crawler meets and must not follow as articles: sections, tag pages,
 ``/docs/``, ``/services/``, off-site hosts under ``.invalid``, ``javascript:`` and ``mailto:``.
+Every edition shares this (English) chrome; only ``<html lang dir>`` is the edition's.
 """
 
 from __future__ import annotations
 
 from random import Random
+from typing import TYPE_CHECKING
 
 from tests.mirror.text import SECTIONS, TAGS
+
+if TYPE_CHECKING:
+    from tests.mirror.editions import Edition
 
 _rng = Random("chrome")
 _CLASSES = (
@@ -173,22 +178,49 @@ _OPEN_B, _HEAD_CLOSE_B, _BODY_OPEN_B, _ASIDE_OPEN_B, _CLOSE_B = (
 )
 
 
-def document(title: str, head_extra: str, main: str, aside: str = "") -> str:
+def opening(edition: Edition | None = None) -> str:
+    """The page's first bytes up to ``<title>``: ``<html lang>`` (and ``dir``) per edition."""
+    if edition is None or edition.code == "en":
+        return _OPEN
+    attrs = f'lang="{edition.html_lang}"' + (' dir="rtl"' if edition.direction == "rtl" else "")
+    return _OPEN.replace('lang="en"', attrs, 1)
+
+
+def opening_bytes(edition: Edition | None = None) -> bytes:
+    if edition is None or edition.code == "en":
+        return _OPEN_B
+    found = _OPENINGS.get(edition.code)
+    if found is None:
+        found = _OPENINGS[edition.code] = opening(edition).encode()
+    return found
+
+
+_OPENINGS: dict[str, bytes] = {}
+
+
+def document(
+    title: str, head_extra: str, main: str, aside: str = "", edition: Edition | None = None
+) -> str:
     """A whole HTML page: shared chrome around one page's own ``<head>`` tags and content."""
     return (
-        f"{_OPEN}{title}</title>\n{head_extra}{_HEAD_CLOSE}{_BODY_OPEN}{main}{_ASIDE_OPEN}{aside}"
-        f"{_CLOSE}"
+        f"{opening(edition)}{title}</title>\n{head_extra}{_HEAD_CLOSE}{_BODY_OPEN}{main}"
+        f"{_ASIDE_OPEN}{aside}{_CLOSE}"
     )
 
 
 def document_bytes(
-    title: str, head_extra: str, main: str, aside: str = "", tail: bytes = b""
+    title: str,
+    head_extra: str,
+    main: str,
+    aside: str = "",
+    tail: bytes = b"",
+    edition: Edition | None = None,
 ) -> bytes:
     """``document`` as UTF-8 bytes, joining the pre-encoded chrome (the fast path); ``tail``
     is already-encoded content appended to ``main``."""
     return b"".join(
         (
-            _OPEN_B,
+            opening_bytes(edition),
             f"{title}</title>\n{head_extra}".encode(),
             _HEAD_CLOSE_B,
             _BODY_OPEN_B,

@@ -4,7 +4,9 @@ A spec is a list of rules separated by ``;``, each ``KIND[=VALUE][@GLOB][%PERCEN
 
 ``GLOB``
     An :mod:`fnmatch` pattern matched against the request target (path and query, as sent);
-    default ``*``.
+    default ``*``. A glob starting with ``//`` is matched against ``//<host><target>``, the host
+    from the ``Host`` header in lower case without its port, so a rule can hit one edition of a
+    multi-edition mirror: ``slow=2@//sarabic.ae/*``.
 ``PERCENT``
     Hits only a fixed share of the targets the glob matches, chosen by a hash of the rule and the
     target, so the same targets are hit on every run; default 100.
@@ -196,13 +198,15 @@ class Faults:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def decide(self, target: str) -> Action | None:
-        """The fault for one request to ``target``, or ``None`` to serve it normally."""
+    def decide(self, target: str, host: str = "") -> Action | None:
+        """The fault for one request to ``target`` (``host``: its ``Host`` header), or ``None``
+        to serve it normally."""
+        host = _host_name(host)
         if target.startswith(REDIRECT_PREFIX):
-            return self._redirect_hop(target)
+            return self._redirect_hop(target, host)
         if target.startswith(LOOP_PREFIX + "/"):
             return Action("loop", location=target.removeprefix(LOOP_PREFIX))
-        found = self._match(target)
+        found = self._match(target, host)
         if found is None:
             return None
         number, rule = found
@@ -215,9 +219,9 @@ class Faults:
             return None
         return self._action(number, rule, target)
 
-    def _match(self, target: str) -> tuple[int, Rule] | None:
+    def _match(self, target: str, host: str = "") -> tuple[int, Rule] | None:
         for number, rule in enumerate(self.rules):
-            if rule.selects(target):
+            if rule.selects(f"//{host}{target}" if rule.glob.startswith("//") else target):
                 return number, rule
         return None
 
@@ -228,11 +232,11 @@ class Faults:
             return Action("loop", location=LOOP_PREFIX + target)
         return Action(rule.kind, rule.value)
 
-    def _redirect_hop(self, target: str) -> Action:
+    def _redirect_hop(self, target: str, host: str = "") -> Action:
         """A request to ``/__redirect__/<k>/<target>``: on to hop k+1, or back to the target."""
         k, _, rest = target.removeprefix(REDIRECT_PREFIX).partition("/")
         original = "/" + rest
-        found = self._match(original)
+        found = self._match(original, host)
         hops = int(found[1].value) if found and found[1].kind == "redirect" else 0
         number = found[0] if found else -1
         step = int(k) + 1 if k.isdigit() else hops
@@ -245,6 +249,14 @@ class Faults:
         if number >= 0:
             self._passes[(number, target)] += 1
         return Action("redirect", location=target)
+
+
+def _host_name(host: str) -> str:
+    """``WWW.Example.com:8080`` -> ``www.example.com`` (an IPv6 literal keeps its brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 # -- responses ----------------------------------------------------------------------------------

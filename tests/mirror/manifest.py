@@ -18,6 +18,14 @@ Arabic pages (``language`` ``ar``) have an Arabic rubric as section and no perso
 Beside the columns a record has ``status`` (``article``, or ``rejected`` with ``reject_reason``),
 ``robots_allowed``, ``variants``, ``path`` (where the mirror serves it) and ``old_path`` (the
 former URL form that redirects to it, archive articles only).
+
+Editions (``tests.mirror.editions``): ``edition`` is the code, ``site`` the edition's host, URLs
+are on that host (a percent-encoded slug in w3lib's canonical form: UTF-8, upper-case hex),
+``language`` the BCP 47 primary subtag (``zh`` where pages say ``cn_CN``), times in UTC, text NFC
+(some pages are served in NFD), tags lower-cased as the language does it (Turkish ``İ`` -> ``i``,
+``I`` -> ``ı``; scripts without case unchanged), the publisher named as the edition's house, and
+``related_urls`` ending with the related articles of other editions (on their own hosts) that
+the page links. ``word_count`` follows ``word_count`` below, the same rule for every script.
 """
 
 from __future__ import annotations
@@ -37,11 +45,30 @@ from tests.mirror.model import ROBOTS_DISALLOWED_DAY, Article, Site
 SITE = "sputnikglobe.com"
 # The dataset's columns a record holds, in the dataset's order (crawl provenance aside).
 COLUMNS = (
-    "url", "article_id", "site", "headline", "description", "body", "section", "tags",
+    "url", "article_id", "site", "edition", "headline", "description", "body", "section", "tags",
     "keywords", "authors", "genre", "language", "published_at", "created_at", "modified_at",
     "image_url", "images", "related_urls", "publisher", "copyright_year", "word_count",
     "content_hash", "layout",
 )  # fmt: skip
+
+
+# Characters that count one word each: Han ideographs (CJK Unified Ideographs, Extension A,
+# Compatibility Ideographs, Extensions B-G), hiragana, katakana (full and half width).
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+    "\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\uff66-\uff9f"
+)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_OR_SPACE = re.compile(f"[\\s{_CJK}]+")
+
+
+def word_count(text: str) -> int:
+    """Words of ``text`` by the rule the crawler shares: each Han ideograph, hiragana or
+    katakana character is one word; every other maximal run of characters that are neither
+    whitespace nor such characters is one word when it holds a letter or digit
+    (``str.isalnum``). English: the whitespace-separated tokens, less punctuation-only ones."""
+    runs = _CJK_OR_SPACE.split(text)
+    return len(_CJK_CHAR.findall(text)) + sum(1 for run in runs if any(c.isalnum() for c in run))
 
 
 def collapse(text: str) -> str:
@@ -72,6 +99,19 @@ def _images(article: Article) -> list[dict[str, Any]]:
     return crops
 
 
+def _publisher(site: Site) -> dict[str, Any]:
+    return dict(real.PUBLISHER) | {"name": site.edition.house}
+
+
+def _tags(site: Site, article: Article) -> list[str]:
+    return list(dict.fromkeys(site.texts.lower(t.name) for t in article.stub.tags))
+
+
+def _related_urls(site: Site, article: Article) -> list[str]:
+    local = [site.stubs[t].url for t in article.related]
+    return local + [other.url for other, _ in article.foreign]
+
+
 def record(site: Site, index: int) -> dict[str, Any]:
     """The truth for article ``index``."""
     article = site.article(index)
@@ -94,25 +134,26 @@ def record(site: Site, index: int) -> dict[str, Any]:
     return {
         "url": stub.url,
         "article_id": stub.article_id,
-        "site": SITE,
+        "site": site.edition.host,
+        "edition": site.edition.code,
         "headline": headline,
         "description": collapse(article.description),
         "body": body,
         "section": stub.section,
-        "tags": list(dict.fromkeys(t.lower for t in stub.tags)),
+        "tags": _tags(site, article),
         "keywords": list(article.keywords),
         "authors": list(article.authors),
         "genre": article.genre if structured else None,
-        "language": "en",
+        "language": site.edition.language,
         "published_at": iso(stub.published) if dated else None,
         "created_at": iso(article.created) if dated and structured else None,
         "modified_at": modified,
         "image_url": article.image.main_url,
         "images": _images(article),
-        "related_urls": [site.stubs[t].url for t in article.related],
-        "publisher": dict(real.PUBLISHER) if jsonld else None,
+        "related_urls": _related_urls(site, article),
+        "publisher": _publisher(site) if jsonld else None,
         "copyright_year": stub.published.year if jsonld else None,
-        "word_count": len(body.split()),
+        "word_count": word_count(body),
         "content_hash": content_hash(headline, body),
         "status": "rejected" if reason else "article",
         "reject_reason": reason,
@@ -134,12 +175,13 @@ def _archive_record(site: Site, article: Article) -> dict[str, Any]:
     return {
         "url": stub.url,
         "article_id": stub.article_id,
-        "site": SITE,
+        "site": site.edition.host,
+        "edition": site.edition.code,
         "headline": headline,
         "description": collapse(article.description),
         "body": body,
         "section": stub.section,
-        "tags": list(dict.fromkeys(t.lower for t in stub.tags)),
+        "tags": _tags(site, article),
         "keywords": list(article.keywords),
         "authors": list(article.authors),
         "genre": None,
@@ -149,10 +191,10 @@ def _archive_record(site: Site, article: Article) -> dict[str, Any]:
         "modified_at": iso(modified) if modified else None,
         "image_url": article.image.main_url,
         "images": [],
-        "related_urls": [site.stubs[t].url for t in article.related],
+        "related_urls": _related_urls(site, article),
         "publisher": None,
         "copyright_year": None,
-        "word_count": len(body.split()),
+        "word_count": word_count(body),
         "content_hash": content_hash(headline, body),
         "layout": stub.layout,
         "status": "article",

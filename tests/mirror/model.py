@@ -30,19 +30,27 @@ today's template); each is served at its canonical path and, as a 301 to it, at 
 other; the earliest 2024 articles' backward related links reach into the archive; the other
 articles, their text and their graph are the same as without the archive (``archive=0``, the
 default).
+
+Editions: ``Site(..., edition=EDITIONS["zh"])`` is a sister edition (``tests.mirror.editions``)
+built the same way from its own tables: its host, id range, words (``tests.mirror.languages``),
+URL forms, local time (the URL's day is the local day) and random streams (keys prefixed by its
+code); only ``en``, the default, has the real seed article. ``tests.mirror.sites.Editions``
+builds several and links some of their articles across editions (``Site.foreign``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from random import Random
 from typing import TypeVar
+from urllib.parse import quote
 
 from tests.mirror import seed as real
 from tests.mirror import text
+from tests.mirror.editions import COLLIDE_AT, COLLIDE_BASE, COLLIDE_EVERY, EN, Edition
 from tests.mirror.text import Tag
 
 PUBLIC_ORIGIN = "https://sputnikglobe.com"
@@ -122,6 +130,7 @@ class Variants:
     kind: str = "article"
     entities: bool = False  # curly quotes and apostrophes written as HTML entities
     compact_meta_time: bool = False  # article:published_time as 20240410T0211+0000
+    nfd: bool = False  # the page is served in NFD (decomposed accents); the truth is NFC
 
     @property
     def jsonld_valid(self) -> bool:
@@ -149,14 +158,16 @@ class Stub:
     layout: str = "current"  # current | earlier | generic (see LAYOUTS)
     old_path: str = ""  # archive articles: /<section>/<YYYYMMDD><id>-<slug>/, a 301 to path
     language: str = "en"  # "ar": an arabic.sputniknews.com page (earlier template, rtl)
+    origin: str = PUBLIC_ORIGIN  # its edition's public origin
+    zone: tzinfo = UTC  # its edition's local time: the URL's day is the local calendar day
 
     @property
     def url(self) -> str:
-        return PUBLIC_ORIGIN + self.path
+        return self.origin + self.path
 
     @property
     def day(self) -> str:
-        return self.published.strftime("%Y%m%d")
+        return self.published.astimezone(self.zone).strftime("%Y%m%d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +194,7 @@ class Block:
     """One ``div.article__block`` (or sub-head) of the body, in page order.
 
     kind: ``text`` (segments), ``quote`` (text), ``h2``/``h3`` (text), ``related`` (target, form),
+    ``foreign`` (a related card to another edition's article: ``other``, written as ``href``),
     ``media`` (image), ``photolenta`` (images), ``banner``, ``tweet`` (text, href), ``live``
     (text = entry title, paragraphs, time).
     """
@@ -197,6 +209,7 @@ class Block:
     href: str = ""
     paragraphs: tuple[str, ...] = ()
     time: datetime | None = None
+    other: Stub | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +228,8 @@ class Article:
     image: Image
     related: tuple[int, ...]
     jsonld_related_forms: tuple[str, ...]
+    # Related articles of other editions (their stub, the card's href): after ``related``.
+    foreign: tuple[tuple[Stub, str], ...] = ()
 
     @property
     def body_paragraphs(self) -> list[str]:
@@ -231,24 +246,36 @@ class Article:
         return out
 
 
-def image_url(media_id: int, day: datetime, box: tuple[int, int, int, int], size: str) -> str:
+def image_url(
+    media_id: int,
+    day: datetime,
+    box: tuple[int, int, int, int],
+    size: str,
+    origin: str = IMAGE_ORIGIN,
+) -> str:
     """A CDN address in the site's form: ``/img/<yyyy>/<mm>/<dd>/<id>_<box>_<WxH>_80_0_0_<md5>``."""
     folder = f"{day.year:04x}/{day.month:02x}/{day.day:02x}"
     digest = hashlib.md5(f"{media_id}:{box}:{size}".encode()).hexdigest()
     coords = ":".join(map(str, box))
-    return f"{IMAGE_ORIGIN}/img/{folder}/{media_id}_{coords}_{size}_80_0_0_{digest}.jpg"
+    return f"{origin}/img/{folder}/{media_id}_{coords}_{size}_80_0_0_{digest}.jpg"
 
 
-def make_image(media_id: int, day: datetime, alt: str, main_url: str | None = None) -> Image:
+def make_image(
+    media_id: int,
+    day: datetime,
+    alt: str,
+    main_url: str | None = None,
+    origin: str = IMAGE_ORIGIN,
+) -> Image:
     width, height = 900, 600  # the original photo
     boxes = ((0, 22, 900, 528), (50, 0, 850, 600), (150, 0, 750, 600))
     sizes = ((1920, 1080), (1920, 1440), (1920, 1920))
     crops = tuple(
-        (image_url(media_id, day, box, f"{w}x{h}"), w, h)
+        (image_url(media_id, day, box, f"{w}x{h}", origin), w, h)
         for box, (w, h) in zip(boxes, sizes, strict=True)
     )
     assert (width, height) == (900, 600)
-    main = main_url or image_url(media_id, day, boxes[0], "1920x0")
+    main = main_url or image_url(media_id, day, boxes[0], "1920x0", origin)
     return Image(media_id, main, crops, alt, "© Sputnik / Photo bank")
 
 
@@ -261,25 +288,38 @@ class Site:
         archive first); all by default
     :param archive: articles of 2019-2020 added before the ``articles`` (see the module
         docstring); none by default, so a site without it is the same as before it existed
+    :param edition: which edition this site is (``tests.mirror.editions``); sputnikglobe.com by
+        default. Only ``en`` has the real seed article and its two related ones.
     """
 
     def __init__(
-        self, articles: int, seed: int = 1, published: int | None = None, archive: int = 0
+        self,
+        articles: int,
+        seed: int = 1,
+        published: int | None = None,
+        archive: int = 0,
+        edition: Edition = EN,
     ) -> None:
-        if articles < 3:
+        english = edition is EN
+        if articles < (3 if english else 1):
             raise ValueError(
                 f"articles must be at least 3 (the seed and its two related), got {articles}"
+                if english
+                else f"articles must be at least 1, got {articles}"
             )
         if not 0 <= archive <= 100_000:
             raise ValueError(f"archive must be between 0 and 100000, got {archive}")
         self.seed = seed
         self.archive = archive
-        stubs = [self._real_stub(p, i, h, t) for p, i, h, t in real.RELATED]
-        stubs.append(
-            self._real_stub(real.SEED_PATH, real.SEED_ID, real.SEED_HEADLINE, real.SEED_TIME)
-        )
+        self._set_edition(edition)
+        stubs: list[Stub] = []
+        if english:
+            stubs = [self._real_stub(p, i, h, t) for p, i, h, t in real.RELATED]
+            stubs.append(
+                self._real_stub(real.SEED_PATH, real.SEED_ID, real.SEED_HEADLINE, real.SEED_TIME)
+            )
         taken = {s.article_id for s in stubs}
-        stubs += [self._generated_stub(n, taken) for n in range(articles - 3)]
+        stubs += [self._generated_stub(n, taken) for n in range(articles - len(stubs))]
         stubs += [self._archive_stub(n, archive, taken) for n in range(archive)]
         stubs.sort(key=lambda s: (s.published, s.article_id))
         self.all_stubs: list[Stub] = [replace(s, index=i) for i, s in enumerate(stubs)]
@@ -289,8 +329,17 @@ class Site:
         """The same site once its first ``published`` articles are out (cheap: stubs are shared)."""
         later = object.__new__(Site)
         later.seed, later.all_stubs, later.archive = self.seed, self.all_stubs, self.archive
+        later._set_edition(self.edition)
+        later.foreign = self.foreign
         later._publish(published)
         return later
+
+    def _set_edition(self, edition: Edition) -> None:
+        self.edition = edition
+        self.texts = edition.texts  # tests.mirror.text for English, a Language otherwise
+        self.origin = edition.origin
+        # Related links to other editions' articles, set by ``tests.mirror.sites.Editions``.
+        self.foreign: dict[int, tuple[tuple[Stub, str], ...]] = {}
 
     def _publish(self, published: int | None) -> None:
         total = len(self.all_stubs)
@@ -304,8 +353,11 @@ class Site:
         self.by_path: dict[str, int] = {s.path: s.index for s in self.stubs}
         self.by_old_path: dict[str, int] = {s.old_path: s.index for s in self.stubs if s.old_path}
         self.by_id: dict[int, int] = {s.article_id: s.index for s in self.stubs}
-        # Its place in the full site, even while it is not yet out.
-        self.seed_index = next(s.index for s in self.all_stubs if s.article_id == real.SEED_ID)
+        # Its place in the full site, even while it is not yet out (-1: not this edition's).
+        self.seed_index = next(
+            (s.index for s in self.all_stubs if s.key == f"real:{real.SEED_ID}"),
+            -1,
+        )
         self.article = lru_cache(maxsize=2048)(self._build_article)
 
     def __len__(self) -> int:
@@ -335,8 +387,14 @@ class Site:
             variants=FULL,
         )
 
+    def _key(self, rest: str) -> str:
+        """A random stream's key: English keys as they always were, others prefixed by code."""
+        code = self.edition.code
+        return rest if code == "en" else f"{code}:{rest}"
+
     def _generated_stub(self, ordinal: int, taken: set[int]) -> Stub:
-        key = f"{self.seed}:{ordinal}"
+        edition, texts = self.edition, self.texts
+        key = self._key(f"{self.seed}:{ordinal}")
         rng = Random(key)
         (jsonld, microdata) = _pick(rng, STRUCTURE)
         variants = Variants(
@@ -344,7 +402,7 @@ class Site:
             microdata=microdata,
             shape=_pick(rng, SHAPES),
             timestamp=_pick(rng, TIMESTAMPS),
-            url=_pick(rng, URLS),
+            url=_pick(rng, edition.urls),
             headline=_pick(rng, HEADLINES),
             kind=_pick(rng, KINDS),
             entities=rng.random() < 0.3,
@@ -353,22 +411,22 @@ class Site:
         published = GENERATED_START + timedelta(
             minutes=ordinal * INTERVAL_MINUTES + rng.randrange(INTERVAL_MINUTES)
         )
-        article_id = FIRST_GENERATED_ID + ordinal * 280 + rng.randrange(250)
+        article_id = edition.first_id + ordinal * 280 + rng.randrange(250)
+        if edition.collide and ordinal % COLLIDE_EVERY == COLLIDE_AT:
+            article_id = COLLIDE_BASE + ordinal * 280  # the same id in other editions
         while article_id in taken:
             article_id += 1
         taken.add(article_id)
-        headline = text.headline(rng, variants.headline)
+        headline = texts.headline(rng, variants.headline)
         if variants.kind == "live":
-            headline = f"LIVE UPDATES: {headline}"
-        day = published.strftime("%Y%m%d")
-        slug = text.slugify(headline)
-        path = (
-            f"/{day}/{article_id}.html"
-            if variants.url == "id-only"
-            else f"/{day}/{slug}-{article_id}.html"
-        )
-        tags = tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 10))))
+            headline = f"{texts.LIVE_PREFIX}{headline}"
+        day = published.astimezone(edition.zone).strftime("%Y%m%d")
+        path = _article_path(texts, day, article_id, headline, variants.url)
+        most = min(10, len(texts.TAGS))
+        tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, most))))
         chain = (ordinal // CHAIN_LENGTH) % 15 == 7
+        if edition.nfd_percent:  # only editions with NFD pages draw this
+            variants = replace(variants, nfd=rng.randrange(100) < edition.nfd_percent)
         return Stub(
             -1,
             key,
@@ -376,16 +434,20 @@ class Site:
             path,
             headline,
             published,
-            rng.choice(text.SECTIONS),
+            rng.choice(texts.SECTIONS),
             tags,
             orphan=not chain and rng.randrange(100) < ORPHAN_PERCENT,
             chain=chain,
             variants=variants,
+            language=edition.language,
+            origin=edition.origin,
+            zone=edition.zone,
         )
 
     def _archive_stub(self, ordinal: int, count: int, taken: set[int]) -> Stub:
         """An article of 2019-2020: evenly spread, with seconds, in one of ``LAYOUTS``."""
-        key = f"{self.seed}:archive:{ordinal}"
+        edition, texts = self.edition, self.texts
+        key = self._key(f"{self.seed}:archive:{ordinal}")
         rng = Random(key)
         layout = _pick(rng, LAYOUTS)
         span = (ARCHIVE_END - ARCHIVE_START).total_seconds()
@@ -395,7 +457,9 @@ class Site:
         if layout == "current":  # today's template writes times to the minute
             published = published.replace(second=0)
         step = ARCHIVE_ID_SPAN // count
-        article_id = FIRST_ARCHIVE_ID + ordinal * step + rng.randrange(max(1, step - step // 10))
+        article_id = (
+            edition.first_archive_id + ordinal * step + rng.randrange(max(1, step - step // 10))
+        )
         while article_id in taken:
             article_id += 1
         taken.add(article_id)
@@ -413,13 +477,16 @@ class Site:
             variants = Variants(
                 jsonld="missing", microdata=layout == "earlier", shape="", timestamp="seconds-z"
             )
-        headline = text.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
-        slug = text.slugify(headline)
-        day = published.strftime("%Y%m%d")
-        section = rng.choice(text.SECTIONS)
-        tags = tuple(dict.fromkeys(rng.sample(text.TAGS, rng.randint(2, 7))))
-        language, path_section = "en", section
-        if layout == "earlier" and rng.randrange(100) < ARABIC_PERCENT:
+        headline = texts.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
+        # The old form needs a slug: non-Latin editions' old URLs get a Latin stand-in [I], and
+        # today's form is then id-only.
+        latin = texts.slugify(headline)
+        slug = latin or f"news{ordinal}"
+        day = published.astimezone(edition.zone).strftime("%Y%m%d")
+        section = rng.choice(texts.SECTIONS)
+        tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, 7))))
+        language, path_section = edition.language, texts.section_path(section)
+        if edition is EN and layout == "earlier" and rng.randrange(100) < ARABIC_PERCENT:
             # Arabic words, a Latin slug (the URL keeps the English one), an Arabic rubric.
             language, path_section = "ar", text.ARABIC_SECTION_PATH
             headline, section = text.arabic_headline(rng), text.ARABIC_SECTION
@@ -428,7 +495,7 @@ class Site:
             -1,
             key,
             article_id,
-            f"/{day}/{slug}-{article_id}.html",
+            f"/{day}/{slug}-{article_id}.html" if latin else f"/{day}/{article_id}.html",
             headline,
             published,
             section,
@@ -439,6 +506,8 @@ class Site:
             layout=layout,
             old_path=f"/{path_section}/{day}{article_id}-{slug}/",
             language=language,
+            origin=edition.origin,
+            zone=edition.zone,
         )
 
     # -- graph ------------------------------------------------------------------------------
@@ -547,12 +616,18 @@ class Site:
         modified = published
         if rng.random() < 0.4:
             modified = published + timedelta(minutes=_randint(rng, 5, 3 * 24 * 60))
+        texts = self.texts
         n_authors = _pick(rng, ((0, 40), (1, 50), (2, 10)))
-        authors = tuple(dict.fromkeys(rng.sample(text.AUTHORS, n_authors)))
-        keywords = tuple(text.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 8)))
+        authors = tuple(dict.fromkeys(rng.sample(texts.AUTHORS, n_authors)))
+        keywords = tuple(texts.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 8)))
         keywords_raw = rng.choice((", ", ",", " , ")).join(keywords) + rng.choice(("", ",", ", "))
-        description = text.paragraph(rng, (1, 2))
-        image = make_image(stub.article_id + _randint(rng, 50, 400), published, stub.headline)
+        description = texts.paragraph(rng, (1, 2))
+        image = make_image(
+            stub.article_id + _randint(rng, 50, 400),
+            published,
+            stub.headline,
+            origin=self.edition.image_origin if self.edition is not EN else IMAGE_ORIGIN,
+        )
         # Links into the archive come last and draw nothing from this page's stream.
         own = tuple(t for t in related if t >= self.archive)
         back = related[len(own) :]
@@ -562,12 +637,16 @@ class Site:
         jsonld_forms = tuple(
             _pick(rng, (("public", 85), ("former", 10), ("query", 5))) for _ in own
         ) + tuple("public" for _ in back)
+        genre = rng.choice(texts.GENRES)
+        foreign = self.foreign.get(index, ())
+        # Cards to other editions come last in page order, as they come last in the JSON-LD.
+        blocks += tuple(Block("foreign", other=other, href=href) for other, href in foreign)
         return Article(
             stub,
             description,
             blocks,
             authors,
-            rng.choice(text.GENRES),
+            genre,
             keywords,
             keywords_raw,
             created,
@@ -575,24 +654,26 @@ class Site:
             image,
             related,
             jsonld_forms,
+            foreign,
         )
 
     def _body_blocks(
         self, rng: Random, stub: Stub, related: tuple[int, ...], kind: str
     ) -> tuple[Block, ...]:
         """Text with every block type the site uses, related cards spread between paragraphs."""
+        texts = self.texts
         paragraphs = [self._paragraph(rng, stub) for _ in range(_randint(rng, 4, 14))]
         if rng.random() < 0.6:
-            dateline = f"{rng.choice(text.CITIES)} (Sputnik) - "
+            dateline = texts.dateline(rng)
             paragraphs[0] = (dateline + _first_text(paragraphs[0]), *paragraphs[0][1:])
         blocks: list[Block] = [Block("text", segments=p) for p in paragraphs]
         extras: list[Block] = []
         if rng.random() < 0.5:
-            extras.append(Block("quote", text=text.sentence(rng)))
+            extras.append(Block("quote", text=texts.sentence(rng)))
         if rng.random() < 0.4:
-            extras.append(Block("h2", text=text.headline(rng, "plain")))
+            extras.append(Block("h2", text=texts.headline(rng, "plain")))
         if rng.random() < 0.15:
-            extras.append(Block("h3", text=text.headline(rng, "plain")))
+            extras.append(Block("h3", text=texts.headline(rng, "plain")))
         if rng.random() < 0.5:
             extras.append(Block("media", image=self._extra_image(rng, stub, 1)))
         if rng.random() < 0.1:
@@ -608,7 +689,7 @@ class Site:
             extras.append(
                 Block(
                     "tweet",
-                    text=text.sentence(rng),
+                    text=texts.sentence(rng),
                     href=f"https://twitter.com.invalid/{handle}/status/{_randrange(rng, 10**18)}",
                 )
             )
@@ -631,9 +712,9 @@ class Site:
             entries = [
                 Block(
                     "live",
-                    text=text.headline(rng, "plain"),
+                    text=texts.headline(rng, "plain"),
                     paragraphs=tuple(
-                        text.paragraph(rng, (1, 3)) for _ in range(_randint(rng, 1, 2))
+                        texts.paragraph(rng, (1, 3)) for _ in range(_randint(rng, 1, 2))
                     ),
                     time=stub.published + timedelta(minutes=10 * (k + 1)),
                 )
@@ -644,28 +725,31 @@ class Site:
 
     def _paragraph(self, rng: Random, stub: Stub) -> tuple[str | Link, ...]:
         """A paragraph, sometimes with an inline link (not a related link) inside it."""
-        body = text.paragraph(rng)
+        texts = self.texts
+        body = texts.paragraph(rng)
         roll = rng.random()
         if roll > 0.25:
             return (body,)
-        head, _, tail = body.partition(". ")
-        if not tail:
+        split = texts.split_for_link(body)
+        if split is None:
             return (body,)
+        before, after = split
+        words = texts.LINK_TEXTS
         if roll < 0.12:
             # A 2024 article: the same words and links whether or not the site has an archive.
             target = self.all_stubs[self.archive + _randrange(rng, self.total - self.archive)]
             if target.orphan:
                 return (body,)
             # Not out yet: the same words, without the link.
-            link = Link("earlier reported", target.url if target.index < self.published else "")
+            link = Link(words["earlier"], target.url if target.index < self.published else "")
         elif roll < 0.18:
-            link = Link("the tag", PUBLIC_ORIGIN + rng.choice(text.TAGS).path)
+            link = Link(words["tag"], self.origin + rng.choice(texts.TAGS).path)
         else:
             link = Link(
-                "a statement",
+                words["statement"],
                 f"https://www.agency-{_randrange(rng, 9)}.invalid/news/{_randrange(rng, 10**6)}",
             )
-        return (f"{head}. As ", link, f" said, {tail}")
+        return (before, link, after)
 
     def _archive_article(self, stub: Stub, rng: Random, related: tuple[int, ...]) -> Article:
         """An earlier-template or generic article: plain paragraphs; on the earlier template,
@@ -678,35 +762,38 @@ class Site:
             modified = published + timedelta(seconds=_randint(rng, 300, 3 * 24 * 3600))
         earlier = stub.layout == "earlier"
         weights = ((0, 45), (1, 55), (2, 0)) if earlier else ((0, 30), (1, 55), (2, 15))
-        authors = tuple(dict.fromkeys(rng.sample(text.AUTHORS, _pick(rng, weights))))
+        texts = self.texts
+        authors = tuple(dict.fromkeys(rng.sample(texts.AUTHORS, _pick(rng, weights))))
         keywords: tuple[str, ...] = ()
         if earlier and rng.random() < 0.3:
-            keywords = tuple(text.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 6)))
-        arabic = stub.language == "ar"
-        if arabic:  # agency news, in Arabic
+            keywords = tuple(texts.keyword_phrases(rng, list(stub.tags), _randint(rng, 3, 6)))
+        # sputnikglobe.com's copies of arabic.sputniknews.com pages: agency news, in Arabic
+        arabic = stub.language == "ar" and self.edition is EN
+        if arabic:
             authors, keywords = (), ()
-        paragraph = text.arabic_paragraph if arabic else text.paragraph
+        paragraph = text.arabic_paragraph if arabic else texts.paragraph
         description = paragraph(rng, (1, 2))
-        image = make_image(stub.article_id + _randint(rng, 50, 400), published, stub.headline)
+        image = make_image(
+            stub.article_id + _randint(rng, 50, 400),
+            published,
+            stub.headline,
+            origin=self.edition.image_origin if self.edition is not EN else IMAGE_ORIGIN,
+        )
         paragraphs = [paragraph(rng) for _ in range(_randint(rng, 4, 12))]
         if not arabic and rng.random() < 0.5:
-            paragraphs[0] = f"{rng.choice(text.CITIES)} (Sputnik) - {paragraphs[0]}"
+            paragraphs[0] = f"{texts.dateline(rng)}{paragraphs[0]}"
         blocks: list[Block] = []
         for body in paragraphs:
             if (
                 not arabic and rng.random() < 0.15
             ):  # an inline link to another agency: text stays the same
-                head, _, tail = body.partition(". ")
-                if tail:
+                split = texts.split_for_link(body)
+                if split:
                     href = (
                         f"https://www.agency-{_randrange(rng, 9)}.invalid/{_randrange(rng, 10**6)}"
                     )
-                    blocks.append(
-                        Block(
-                            "text",
-                            segments=(f"{head}. As ", Link("a statement", href), f" said, {tail}"),
-                        )
-                    )
+                    link = Link(texts.LINK_TEXTS["statement"], href)
+                    blocks.append(Block("text", segments=(split[0], link, split[1])))
                     continue
             blocks.append(Block("text", segments=(body,)))
         if earlier and related:
@@ -733,7 +820,10 @@ class Site:
 
     def _extra_image(self, rng: Random, stub: Stub, n: int) -> Image:
         return make_image(
-            stub.article_id + 500 + n * 7 + _randrange(rng, 5), stub.published, text.sentence(rng)
+            stub.article_id + 500 + n * 7 + _randrange(rng, 5),
+            stub.published,
+            self.texts.sentence(rng),
+            origin=self.edition.image_origin if self.edition is not EN else IMAGE_ORIGIN,
         )
 
     def _seed_article(self, stub: Stub, related: tuple[int, ...]) -> Article:
@@ -779,6 +869,19 @@ class Site:
                     index.setdefault(tag.path, []).append(stub.index)
             self._tag_index = index
         return self._tag_index
+
+
+def _article_path(texts: object, day: str, article_id: int, headline: str, form: str) -> str:
+    """``/YYYYMMDD/<slug>-<id>.html`` or ``/YYYYMMDD/<id>.html``; a ``native`` slug (in the
+    script itself) is percent-encoded as w3lib's ``canonicalize_url`` writes it (UTF-8,
+    upper-case hex), so the path is the truth's canonical form."""
+    if form == "native":
+        slug = quote(texts.native_slug(headline), safe="-")  # type: ignore[attr-defined]
+    elif form == "slug":
+        slug = texts.slugify(headline)  # type: ignore[attr-defined]
+    else:
+        slug = ""
+    return f"/{day}/{slug}-{article_id}.html" if slug else f"/{day}/{article_id}.html"
 
 
 def _randint(rng: Random, low: int, high: int) -> int:

@@ -6,9 +6,10 @@ is deterministic, so tests can also call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from tests.mirror import render_archive, render_article, render_feeds, render_js, render_lists
 from tests.mirror.model import Site
@@ -36,6 +37,8 @@ def render(site: Site, target: str, js: render_js.Options | None = None) -> Page
     ``js``, some pages are served script-built (``render_js``)."""
     parts = urlsplit(target)
     path, query = parts.path, parse_qs(parts.query)
+    if "%" in path or not path.isascii():
+        path = canonical_path(path)
     if ARTICLE_PATH.match(path):
         amp = path.startswith("/amp/")
         index = site.by_path.get(path.removeprefix("/amp") if amp else path)
@@ -65,7 +68,7 @@ def render(site: Site, target: str, js: render_js.Options | None = None) -> Page
         found = render_js.api(site, path)
         return Page(200, *found) if found is not None else not_found(site)
     if path == "/robots.txt":
-        return Page(200, render_feeds.robots_txt().encode(), "text/plain; charset=utf-8")
+        return Page(200, render_feeds.robots_txt(site.origin).encode(), "text/plain; charset=utf-8")
     if path == "/export/rss2/archive/index.xml":
         return Page(200, render_feeds.rss(site).encode(), "application/rss+xml; charset=utf-8")
     if path == "/sitemap_article_index.xml":
@@ -77,6 +80,19 @@ def render(site: Site, target: str, js: render_js.Options | None = None) -> Page
         return Page(200, listed.encode())
     html = render_lists.page(site, path, query)
     return Page(200, html.encode()) if html is not None else not_found(site)
+
+
+_HEX = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def canonical_path(path: str) -> str:
+    """A request path as the model stores it: non-ASCII (raw UTF-8 bytes, which the server
+    reads as Latin-1) percent-encoded, and every escape in upper-case hex (``%d8`` -> ``%D8``)."""
+    if not path.isascii():
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+            path = path.encode("latin-1").decode("utf-8")
+        path = quote(path, safe="/%-._~!$&'()*+,;=:@")
+    return _HEX.sub(lambda m: m[0].upper(), path)
 
 
 def not_found(site: Site) -> Page:

@@ -6,6 +6,7 @@ The child listens on port 0 and prints its base URL as its first stdout line; we
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import select
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tests.mirror.sites import Editions
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECS = 60
@@ -41,6 +44,7 @@ class Mirror:
     seed: int
     process: subprocess.Popen[bytes]
     archive: int = 0
+    editions: tuple[str, ...] = ("en",)
 
     @property
     def pid(self) -> int:
@@ -55,6 +59,24 @@ class Mirror:
             while chunk := sock.recv(65536):
                 received += chunk
         return received
+
+    def model(self) -> Editions:
+        """The editions this mirror serves, as the model builds them (for the truth)."""
+        return Editions(self.editions, self.articles, self.seed, None, self.archive)
+
+    def get(self, target: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers (lower-case names) and body of ``GET target``, sent with ``Host:
+        host`` when given (redirects are not followed)."""
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            headers = {"Host": host} if host else {}
+            connection.request("GET", target, headers=headers)
+            response = connection.getresponse()
+            fields = {k.lower(): v for k, v in response.getheaders()}
+            return response.status, fields, response.read()
+        finally:
+            connection.close()
 
     def stats(self) -> dict[str, Any]:
         """The server's request counters (``/__mirror__/stats``)."""
@@ -84,6 +106,7 @@ def run_mirror(
     js_shells: int = 0,
     js_lists: bool = False,
     archive: int = 0,
+    editions: Sequence[str] = ("en",),
 ) -> Iterator[Mirror]:
     """Run ``python -m tests.mirror serve`` for the ``with`` block.
 
@@ -96,6 +119,8 @@ def run_mirror(
     :param js_shells: percent of articles served script-built (``tests/mirror/render_js.py``)
     :param js_lists: lists load more items only by script
     :param archive: articles of 2019-2020 served before the others (``tests.mirror.model``)
+    :param editions: edition codes to serve, the first for hosts of no edition
+        (``tests.mirror.editions``; ``Mirror.model()`` builds the same for the truth)
     """
     command = [sys.executable, "-u", "-m", "tests.mirror", "serve", "--port", "0"]
     command += ["--articles", str(articles), "--seed", str(seed)]
@@ -111,12 +136,15 @@ def run_mirror(
         command.append("--js-lists")
     if archive:
         command += ["--archive", str(archive)]
+    codes = tuple(editions)
+    if codes != ("en",):
+        command += ["--editions", ",".join(codes)]
     process = subprocess.Popen(
         command, cwd=REPO_ROOT, stdout=subprocess.PIPE, preexec_fn=_pin(cpus)
     )
     try:
         url = _first_line(process)
-        yield Mirror(url, articles, seed, process, archive)
+        yield Mirror(url, articles, seed, process, archive, codes)
     finally:
         _stop(process)
 

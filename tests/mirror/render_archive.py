@@ -29,7 +29,7 @@ from random import Random
 
 from tests.mirror import boilerplate, text
 from tests.mirror import seed as real
-from tests.mirror.model import FORMER_ORIGIN, IMAGE_ORIGIN, Article, Block, Site, Stub
+from tests.mirror.model import IMAGE_ORIGIN, Article, Block, Site, Stub
 
 SCHEMA = "http://schema.org"
 DISCLAIMER = (
@@ -66,15 +66,17 @@ def _shown(moment: datetime) -> str:
     return moment.strftime("%H:%M GMT %d.%m.%Y")
 
 
-def _rubric(section: str) -> str:
+def _rubric(site: Site, section: str) -> str:
+    if site.edition.code != "en" and section in site.texts.SECTIONS:
+        return site.texts.section_title(section)
     if section == text.ARABIC_SECTION:
         return section
     return "US" if section == "us" else section.title()
 
 
-def _old_href(stub: Stub, form: str) -> str:
+def _old_href(site: Site, stub: Stub, form: str) -> str:
     """A link to an archive article as the earlier template wrote it."""
-    return FORMER_ORIGIN + stub.old_path if form == "old-former" else stub.old_path
+    return site.edition.former_origin + stub.old_path if form == "old-former" else stub.old_path
 
 
 def _segments(block: Block) -> str:
@@ -90,7 +92,7 @@ def _segments(block: Block) -> str:
 def _inject(site: Site, block: Block) -> str:
     """``div.b-inject.m-inject-min``: a lazy picture (SVG placeholder), credit, title link."""
     target = site.stubs[block.target]
-    href = _attr(_old_href(target, block.form))
+    href = _attr(_old_href(site, target, block.form))
     title = _text(target.headline)
     thumb = f"{IMAGE_ORIGIN}/img/thumb/{target.article_id}.jpg"
     return (
@@ -137,12 +139,12 @@ def _earlier_text(
     return '<div class="b-article__text" itemprop="articleBody">\n' + "\n".join(out) + "\n</div>"
 
 
-def _earlier_meta(article: Article) -> str:
+def _earlier_meta(article: Article, house: str) -> str:
     image = article.image
     if article.authors:
         author = (
             f'<div itemprop="author" itemscope itemtype="{SCHEMA}/Person">'
-            f'<meta itemprop="name" content="{_attr(article.authors[0])}. Sputnik International">'
+            f'<meta itemprop="name" content="{_attr(article.authors[0])}. {_attr(house)}">'
             "</div>"
         )
     else:
@@ -171,7 +173,7 @@ def _earlier_refs(site: Site, article: Article, rng: Random) -> str:
     cards = {b.target for b in article.blocks if b.kind == "related"}
     form = "old-former" if rng.random() < 0.3 else "old-relative"
     see_also = "".join(
-        f'<dd><a href="{_attr(_old_href(site.stubs[t], form))}">'
+        f'<dd><a href="{_attr(_old_href(site, site.stubs[t], form))}">'
         f"<strong>{_text(site.stubs[t].headline)}</strong></a></dd>"
         for t in article.related
         if t not in cards
@@ -197,9 +199,11 @@ def earlier_page(site: Site, index: int) -> bytes:
     hero = rng.random() < 0.4
     disclaimer = rng.random() < 0.25
     radio = rng.random() < 0.1
-    arabic = stub.language == "ar"
-    house = "Sputnik Arabic" if arabic else "Sputnik International"
-    origin = "https://arabic.sputniknews.com" if arabic else FORMER_ORIGIN
+    edition = site.edition
+    # sputnikglobe.com's copies of arabic.sputniknews.com pages keep that site's name and host
+    arabic = stub.language == "ar" and edition.code == "en"
+    house = "Sputnik Arabic" if arabic else edition.house
+    origin = "https://arabic.sputniknews.com" if arabic else edition.former_origin
     old_url = origin + stub.old_path
     section_path = stub.old_path.split("/")[1]
     stamp = int(stub.published.timestamp())
@@ -211,9 +215,7 @@ def earlier_page(site: Site, index: int) -> bytes:
         head.append(f'<meta name="keywords" content="{_attr(article.keywords_raw)}">')
         head.append(f'<meta name="news_keywords" content="{_attr(article.keywords_raw)}">')
     if article.authors:
-        head.append(
-            f'<meta name="author" content="{_attr(article.authors[0])}. Sputnik International">'
-        )
+        head.append(f'<meta name="author" content="{_attr(article.authors[0])}. {_attr(house)}">')
     head += [
         f'<meta itemprop="datePublished" name="pubdate" content="{_z(stub.published)}">',
         f'<meta itemprop="dateModified" name="lastmod" content="{_z(article.modified)}">',
@@ -270,13 +272,14 @@ def earlier_page(site: Site, index: int) -> bytes:
     info = (
         f'<div class="b-article__refs-info">{byline}'
         f'<a class="b-article__refs-rubric" itemprop="articleSection" href="/{section_path}/">'
-        f"{_rubric(stub.section)}</a>"
+        f"{_rubric(site, stub.section)}</a>"
         f'<time class="b-article__refs-date" itemprop="dateCreated"'
         f' datetime="{stub.published:%Y-%m-%dT%H:%M}">{_shown(stub.published)}</time>{updated}'
         f'<div class="b-article__likes" data-id="{stub.article_id}"><span>0</span></div></div>'
     )
     main = (
-        f'<div class="b-article" data-id="{stub.article_id}">{_earlier_meta(article)}{header}'
+        f'<div class="b-article" data-id="{stub.article_id}">{_earlier_meta(article, house)}'
+        f"{header}"
         f"{info}{announce}"
         f'<div class="b-article__lead" itemprop="description"><p>{_text(article.description)}'
         f"</p></div>\n{_earlier_text(site, article, disclaimer, rng, radio)}\n"
@@ -285,7 +288,11 @@ def earlier_page(site: Site, index: int) -> bytes:
         'Comments</div><div class="b-comments__list" data-load="/services/comments/"></div>'
         "</div></div>"
     )
-    lang = 'lang="ar" dir="rtl"' if arabic else 'lang="en"'
+    lang = (
+        'lang="ar" dir="rtl"'
+        if arabic or edition.direction == "rtl"
+        else f'lang="{edition.html_lang}"'
+    )
     page = (
         f"<!DOCTYPE html>\n<html {lang} itemscope"
         f' itemtype="{SCHEMA}/{itemtype}" prefix="og: http://ogp.me/ns#"><head>\n'
@@ -380,7 +387,7 @@ def generic_page(site: Site, index: int) -> bytes:
             f'<meta property="article:modified_time"'
             f' content="{article.modified.astimezone(zone).isoformat()}">'
         )
-    metas.append(f'<meta property="article:section" content="{_rubric(stub.section)}">')
+    metas.append(f'<meta property="article:section" content="{_rubric(site, stub.section)}">')
     metas += [f'<meta property="article:tag" content="{_attr(t.name)}">' for t in stub.tags]
     share = (
         '<div class="share-buttons">'
@@ -406,10 +413,11 @@ def generic_page(site: Site, index: int) -> bytes:
         for t in stub.tags
     )
     nav = "".join(
-        f'<li><a href="/{s}/">{_rubric(s)}</a></li>' for s in ("world", "us", "asia", "economy")
+        f'<li><a href="/{s}/">{_rubric(site, s)}</a></li>'
+        for s in ("world", "us", "asia", "economy")
     )
     page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{site.edition.html_lang}"><head><meta charset="utf-8">'
         f"<title>{_text(stub.headline)} | World Desk</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         + "".join(metas)
@@ -424,8 +432,9 @@ def generic_page(site: Site, index: int) -> bytes:
         f'<div class="site"><header class="site-header"><a class="logo" href="/">World Desk</a>'
         f'<nav class="main-nav"><ul>{nav}</ul></nav></header>'
         '<div class="container"><div class="row"><div class="col col-main"><div class="story">'
-        f'<div class="story-head"><div class="kicker"><a href="/{stub.section}/">'
-        f"{_rubric(stub.section)}</a></div>"
+        f'<div class="story-head"><div class="kicker">'
+        f'<a href="/{site.texts.section_path(stub.section)}/">{_rubric(site, stub.section)}</a>'
+        "</div>"
         f'<h1 class="story-title">{_text(stub.headline)}</h1>'
         f'<div class="story-meta">{_byline(article)} <time datetime="{published}">'
         f"{stub.published:%B %d, %Y %H:%M} UTC</time></div></div>"

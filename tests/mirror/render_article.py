@@ -9,7 +9,9 @@ recover from each variant is defined in ``manifest.py``, from the model, not fro
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from html import escape
 from random import Random
 from typing import Any
@@ -17,9 +19,7 @@ from typing import Any
 from tests.mirror import boilerplate
 from tests.mirror import seed as real
 from tests.mirror.model import (
-    FORMER_ORIGIN,
     IMAGE_ORIGIN,
-    PUBLIC_ORIGIN,
     Article,
     Block,
     Image,
@@ -28,17 +28,21 @@ from tests.mirror.model import (
 )
 
 MOSCOW = timezone(timedelta(hours=3))
-ORGANIZATION = {"@type": "Organization", "name": "Sputnik International"}
 _ENTITIES = {"’": "&rsquo;", "‘": "&#8216;", "“": "&ldquo;", "”": "&#8221;", "—": "&mdash;"}
 
 
 # -- small formatters ---------------------------------------------------------------------------
 
 
-def timestamp(moment: datetime, style: str) -> str:
-    """A time as the page's variant writes it in JSON-LD and microdata."""
+def timestamp(moment: datetime, style: str, zone: tzinfo = UTC) -> str:
+    """A time as the page's variant writes it in JSON-LD and microdata; ``minute`` and
+    ``seconds`` in the edition's local time (``zone``), with its offset."""
     if style == "offset":
         return moment.astimezone(MOSCOW).strftime("%Y-%m-%dT%H:%M+0300")
+    if zone is not UTC and style in ("minute", "seconds"):
+        return moment.astimezone(zone).strftime(
+            "%Y-%m-%dT%H:%M%z" if style == "minute" else "%Y-%m-%dT%H:%M:%S%z"
+        )
     return moment.strftime(
         {
             "minute": "%Y-%m-%dT%H:%M+0000",
@@ -50,8 +54,26 @@ def timestamp(moment: datetime, style: str) -> str:
     )
 
 
-def visible_time(moment: datetime) -> str:
-    return moment.strftime("%H:%M GMT %d.%m.%Y")
+def visible_time(moment: datetime, zone: tzinfo = UTC) -> str:
+    """``02:11 GMT 10.04.2024``; other editions show local time, ``13:19 GMT+8 29.07.2026``."""
+    if zone is UTC:
+        return moment.strftime("%H:%M GMT %d.%m.%Y")
+    offset = moment.astimezone(zone).utcoffset() or timedelta()
+    hours = int(offset.total_seconds() // 3600)
+    return moment.astimezone(zone).strftime(f"%H:%M GMT{hours:+d} %d.%m.%Y")
+
+
+def compact_time(moment: datetime, zone: tzinfo = UTC) -> str:
+    """``article:published_time`` in its compact form, ``20260729T1319+0800``."""
+    return moment.astimezone(zone).strftime("%Y%m%dT%H%M%z")
+
+
+_HEX = re.compile(r"%[0-9A-F]{2}")
+
+
+def lower_hex(path: str) -> str:
+    """A percent-encoded path as some links write it, with lower-case hex (``%d8%b1``)."""
+    return _HEX.sub(lambda m: m[0].lower(), path) if "%" in path else path
 
 
 def unixtime(moment: datetime) -> int:
@@ -71,16 +93,19 @@ def _attr(value: str) -> str:
     return escape(value, quote=True)
 
 
-def _href(stub: Stub, form: str) -> str:
-    """A link to an article in one of the forms the real site writes."""
+def _href(site: Site, stub: Stub, form: str) -> str:
+    """A link to an article in one of the forms the real site writes; relative links to a
+    percent-encoded path use lower-case hex, absolute ones upper-case."""
+    edition = site.edition
+    origin = site.origin
     return {
         "public": stub.url,
-        "relative": stub.path,
-        "query": f"{stub.path}?chat_room_id={stub.article_id % 97}",
-        "fragment": f"{PUBLIC_ORIGIN}{stub.path}#comments",
-        "amp": f"{PUBLIC_ORIGIN}/amp{stub.path}",
-        "former": FORMER_ORIGIN + stub.path,
-        "scheme-relative": "//sputnikglobe.com" + stub.path,
+        "relative": lower_hex(stub.path),
+        "query": f"{lower_hex(stub.path)}?chat_room_id={stub.article_id % 97}",
+        "fragment": f"{origin}{stub.path}#comments",
+        "amp": f"{origin}/amp{stub.path}",
+        "former": edition.former_origin + stub.path,
+        "scheme-relative": f"//{edition.host}{stub.path}",
     }[form]
 
 
@@ -106,11 +131,13 @@ def _images(image: Image, shape: str) -> Any:
 
 def _related_links(site: Site, article: Article) -> dict[str, Any]:
     forms = {"public": "", "former": "", "query": "?utm_source=sputnik"}
+    former = site.edition.former_origin
     urls = []
     for target, form in zip(article.related, article.jsonld_related_forms, strict=True):
         stub = site.stubs[target]
-        base = FORMER_ORIGIN if form == "former" else PUBLIC_ORIGIN
+        base = former if form == "former" else site.origin
         urls.append(base + stub.path + forms[form])
+    urls += [other.url for other, _ in article.foreign]  # other editions' articles, last
     if not urls:
         return {}
     shape = article.stub.variants.shape
@@ -133,15 +160,18 @@ def news_article(site: Site, article: Article) -> dict[str, Any]:
     }
     if v.kind != "no-headline":
         data |= {"headline": stub.headline, "name": stub.headline}
-    data["author" if not article.authors else "sourceOrganization"] = ORGANIZATION
+    edition = site.edition
+    house = {"@type": "Organization", "name": edition.house}
+    data["author" if not article.authors else "sourceOrganization"] = house
     data["description"] = article.description
     if v.kind != "no-date":
+        zone = edition.zone
         data |= {
-            "dateCreated": timestamp(article.created, v.timestamp),
-            "datePublished": timestamp(stub.published, v.timestamp),
-            "dateModified": timestamp(article.modified, v.timestamp),
+            "dateCreated": timestamp(article.created, v.timestamp, zone),
+            "datePublished": timestamp(stub.published, v.timestamp, zone),
+            "dateModified": timestamp(article.modified, v.timestamp, zone),
         }
-    tags = [t.lower for t in stub.tags]
+    tags = [site.texts.lower(t.name) for t in stub.tags]
     data["articleSection"] = [stub.section] if shape == "alt" else stub.section
     data["mentions"] = (
         ", ".join(tags) if shape == "scalar" else [{"@type": "Thing", "name": t} for t in tags]
@@ -156,7 +186,7 @@ def news_article(site: Site, article: Article) -> dict[str, Any]:
     )
     data["publisher"] = {
         "@type": "Organization",
-        "name": real.PUBLISHER["name"],
+        "name": edition.house,
         "email": real.PUBLISHER["email"],
         "telephone": real.PUBLISHER["telephone"],
         "legalName": real.PUBLISHER["legal_name"],
@@ -173,39 +203,40 @@ def news_article(site: Site, article: Article) -> dict[str, Any]:
         data["author"] = _persons(article.authors, shape)
         data["creator"] = _persons(article.authors[:1], shape)
     data["genre"] = article.genre
-    data["inLanguage"] = real.LANGUAGE_RAW
+    data["inLanguage"] = edition.language_raw
     data["keywords"] = list(article.keywords) if shape == "alt" else article.keywords_raw
     return data
 
 
-def _website() -> dict[str, Any]:
+def _website(site: Site) -> dict[str, Any]:
     return {
         "@type": "WebSite",
-        "name": "Sputnik International",
-        "url": PUBLIC_ORIGIN + "/",
+        "name": site.edition.house,
+        "url": site.origin + "/",
         "potentialAction": {
             "@type": "SearchAction",
-            "target": PUBLIC_ORIGIN + "/search/?query={query}",
+            "target": site.origin + "/search/?query={query}",
             "query-input": "required name=query",
         },
     }
 
 
-def _breadcrumbs(stub: Stub) -> dict[str, Any]:
+def _breadcrumbs(site: Site, stub: Stub) -> dict[str, Any]:
+    texts = site.texts
     return {
         "@type": "BreadcrumbList",
         "itemListElement": [
             {
                 "@type": "ListItem",
                 "position": 1,
-                "name": "Sputnik International",
-                "item": PUBLIC_ORIGIN + "/",
+                "name": site.edition.house,
+                "item": site.origin + "/",
             },
             {
                 "@type": "ListItem",
                 "position": 2,
-                "name": stub.section.title(),
-                "item": f"{PUBLIC_ORIGIN}/{stub.section}/",
+                "name": texts.section_title(stub.section),
+                "item": f"{site.origin}/{texts.section_path(stub.section)}/",
             },
         ],
     }
@@ -227,12 +258,12 @@ def jsonld_scripts(site: Site, article: Article) -> str:
         del main["@context"]
         graph = {
             "@context": "https://schema.org",
-            "@graph": [_website(), _breadcrumbs(article.stub), main],
+            "@graph": [_website(site), _breadcrumbs(site, article.stub), main],
         }
         return _script(graph, ascii_only)
     if v.jsonld == "multi":
-        crumbs = {"@context": "https://schema.org"} | _breadcrumbs(article.stub)
-        site_ld = {"@context": "https://schema.org"} | _website()
+        crumbs = {"@context": "https://schema.org"} | _breadcrumbs(site, article.stub)
+        site_ld = {"@context": "https://schema.org"} | _website(site)
         return "\n".join(_script(d, ascii_only) for d in (site_ld, crumbs, main))
     if v.jsonld == "broken":
         # An unescaped quote in a value and a cut-off tail: no JSON parser can read this.
@@ -245,9 +276,10 @@ def jsonld_scripts(site: Site, article: Article) -> str:
 # -- microdata and head --------------------------------------------------------------------------
 
 
-def microdata(article: Article) -> str:
+def microdata(site: Site, article: Article) -> str:
     """``div.article__meta``: keywords, dates, genre, author/creator names (markup.md §2)."""
     stub, v = article.stub, article.stub.variants
+    zone = site.edition.zone
     as_meta = v.shape != "canonical"  # <meta itemprop content> on some pages, text on others
 
     def prop(name: str, value: str) -> str:
@@ -264,16 +296,16 @@ def microdata(article: Article) -> str:
     parts = [prop("keywords", article.keywords_raw)]
     if v.kind != "no-date":
         parts += [
-            prop("datePublished", timestamp(stub.published, v.timestamp)),
-            prop("dateCreated", timestamp(article.created, v.timestamp)),
-            prop("dateModified", timestamp(article.modified, v.timestamp)),
+            prop("datePublished", timestamp(stub.published, v.timestamp, zone)),
+            prop("dateCreated", timestamp(article.created, v.timestamp, zone)),
+            prop("dateModified", timestamp(article.modified, v.timestamp, zone)),
         ]
     parts.append(prop("genre", article.genre))
     if article.authors:
         parts += [agent("author", n, "Person") for n in article.authors]
         parts.append(agent("creator", article.authors[0], "Person"))
     else:
-        parts.append(agent("author", "Sputnik International", "Organization"))
+        parts.append(agent("author", site.edition.house, "Organization"))
     return (
         '<div class="article__meta" itemscope="" itemtype="https://schema.org/Article">'
         + "".join(parts)
@@ -283,28 +315,30 @@ def microdata(article: Article) -> str:
 
 def head_tags(site: Site, article: Article, rng: Random) -> str:
     stub, v = article.stub, article.stub.variants
+    edition = site.edition
     tags = [
         f'<meta name="description" content="{_attr(article.description)}">',
         f'<meta name="keywords" content="{_attr(article.keywords_raw)}">',
         f'<meta property="og:url" content="{stub.url}">',
         '<meta property="og:type" content="article">',
-        '<meta property="og:site_name" content="Sputnik International">',
+        f'<meta property="og:site_name" content="{_attr(edition.house)}">',
         f'<meta property="og:description" content="{_attr(article.description)}">',
         f'<meta property="og:image" content="{article.image.main_url}">',
-        f'<meta property="article:section" content="{_attr(stub.section.title())}">',
+        '<meta property="article:section"'
+        f' content="{_attr(site.texts.section_title(stub.section))}">',
     ]
     if v.kind != "no-headline":
         tags.insert(0, f'<meta property="og:title" content="{_attr(stub.headline)}">')
     if rng.random() < 0.85:  # link rel=canonical is inferred, not confirmed: some pages lack it
         tags.append(f'<link rel="canonical" href="{stub.url}">')
-    tags.append(f'<link rel="amphtml" href="{PUBLIC_ORIGIN}/amp{stub.path}">')
+    tags.append(f'<link rel="amphtml" href="{site.origin}/amp{stub.path}">')
     if rng.random() < 0.5:  # og:locale is unverified
-        tags.append('<meta property="og:locale" content="en_US">')
+        tags.append(f'<meta property="og:locale" content="{edition.og_locale}">')
     if v.kind != "no-date":
         published = (
-            stub.published.strftime("%Y%m%dT%H%M+0000")
+            compact_time(stub.published, edition.zone)
             if v.compact_meta_time
-            else timestamp(stub.published, v.timestamp)
+            else timestamp(stub.published, v.timestamp, edition.zone)
         )
         tags.append(f'<meta property="article:published_time" content="{published}">')
     tags.append(jsonld_scripts(site, article))
@@ -314,8 +348,8 @@ def head_tags(site: Site, article: Article, rng: Random) -> str:
 # -- body ------------------------------------------------------------------------------------
 
 
-def _photo(image: Image, stub: Stub, lazy: bool) -> str:
-    alt = _attr(f"{image.alt} - Sputnik International, 1920, {stub.published:%d.%m.%Y}")
+def _photo(image: Image, stub: Stub, lazy: bool, house: str = "Sputnik International") -> str:
+    alt = _attr(f"{image.alt} - {house}, 1920, {stub.published:%d.%m.%Y}")
     if lazy:
         return (
             f'<div class="photoview__open" data-photoview-src="{image.crops[0][0]}">'
@@ -336,6 +370,7 @@ def _credit(image: Image) -> str:
 
 def _block(site: Site, article: Article, block: Block, n: int) -> str:
     stub, ent = article.stub, article.stub.variants.entities
+    house = site.edition.house
     kind = block.kind
     if kind == "text":
         inner = "".join(
@@ -358,27 +393,32 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
         )
     if kind in ("h2", "h3"):
         return f'<{kind} class="article__h2">{_text(block.text, ent)}</{kind}>'
-    if kind == "related":
-        target = site.stubs[block.target]
+    if kind in ("related", "foreign"):
+        if block.other is not None:  # another edition's article, on its own host
+            target, href = block.other, block.href
+        else:
+            target = site.stubs[block.target]
+            href = _href(site, target, block.form)
+        images = IMAGE_ORIGIN if site.edition.code == "en" else site.edition.image_origin
         return (
             '<div class="article__block" data-type="article"><div class="article__article">'
-            f'<a href="{_attr(_href(target, block.form))}" title="{_attr(target.headline)}"'
+            f'<a href="{_attr(href)}" title="{_attr(target.headline)}"'
             ' class="article__article-link">'
-            f'<img src="{IMAGE_ORIGIN}/img/thumb/{target.article_id}.jpg"'
+            f'<img src="{images}/img/thumb/{target.article_id}.jpg"'
             f' alt="{_attr(target.headline)}">'
             f'<span class="article__article-title">{_text(target.headline, ent)}</span>'
             f'<span class="article__article-info" data-unixtime="{unixtime(target.published)}">'
-            f"{visible_time(target.published)}</span></a></div></div>"
+            f"{visible_time(target.published, target.zone)}</span></a></div></div>"
         )
     if kind == "media":
         assert block.image is not None
         return (
             '<div class="article__block" data-type="media"><div class="media">'
-            f"{_photo(block.image, stub, lazy=n % 2 == 1)}{_credit(block.image)}</div></div>"
+            f"{_photo(block.image, stub, n % 2 == 1, house)}{_credit(block.image)}</div></div>"
         )
     if kind == "photolenta":
         items = "".join(
-            f'<div class="photolenta__item">{_photo(i, stub, lazy=True)}{_credit(i)}</div>'
+            f'<div class="photolenta__item">{_photo(i, stub, True, house)}{_credit(i)}</div>'
             for i in block.images
         )
         return (
@@ -394,7 +434,8 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
     if kind == "tweet":
         return (
             '<div class="article__block" data-type="social"><div class="ria-tweet">'
-            f'<blockquote class="twitter-tweet"><p lang="en">{_text(block.text, ent)}</p>'
+            f'<blockquote class="twitter-tweet"><p lang="{site.edition.html_lang}">'
+            f"{_text(block.text, ent)}</p>"
             f'&mdash; Sputnik <a href="{_attr(block.href)}">{stub.published:%B %d, %Y}</a>'
             "</blockquote></div></div>"
         )
@@ -406,7 +447,8 @@ def _block(site: Site, article: Article, block: Block, n: int) -> str:
         return (
             f'<div class="online__item" data-id="{stub.article_id}{n}">'
             f'<div class="online__item-top"><div class="online__item-date"'
-            f' data-unixtime="{unixtime(block.time)}">{visible_time(block.time)}</div></div>'
+            f' data-unixtime="{unixtime(block.time)}">{visible_time(block.time, stub.zone)}'
+            "</div></div>"
             f'<h2 class="online__item-title">{_text(block.text, ent)}</h2>'
             f'<div class="online__item-text">{paragraphs}</div></div>'
         )
@@ -426,27 +468,30 @@ def body(site: Site, article: Article) -> str:
     return '<div class="article__body">\n' + "\n".join(out) + "\n</div>"
 
 
-def header(article: Article) -> str:
+def header(site: Site, article: Article) -> str:
     stub, v = article.stub, article.stub.variants
+    texts, zone = site.texts, stub.zone
     title = "" if v.kind == "no-headline" else _text(stub.headline, v.entities)
     date = ""
     if v.kind != "no-date":
         updated = ""
         if article.modified != stub.published:
-            updated = f" (Updated: {visible_time(article.modified)})"
+            updated = f" (Updated: {visible_time(article.modified, zone)})"
         date = (
             f'<div class="article__info-date"><a href="/{stub.day}/"'
             f' data-unixtime="{unixtime(stub.published)}">'
-            f"{visible_time(stub.published)}{updated}</a></div>"
+            f"{visible_time(stub.published, zone)}{updated}</a></div>"
         )
     return (
         '<div class="article__header">'
-        f'<div class="article__supertag-header"><a class="uptitle" href="/{stub.section}/">'
-        f"{stub.section.title()}</a></div>"
+        '<div class="article__supertag-header"><a class="uptitle"'
+        f' href="/{texts.section_path(stub.section)}/">{texts.section_title(stub.section)}</a>'
+        "</div>"
         f'<h1 class="article__title">\n    {title}\n  </h1>'
         f'<div class="article__info">{date}</div>'
         f'<div class="article__announce-text">{_text(article.description, v.entities)}</div>'
-        f'<div class="article__announce"><div class="media">{_photo(article.image, stub, False)}'
+        '<div class="article__announce"><div class="media">'
+        f"{_photo(article.image, stub, False, site.edition.house)}"
         f"{_credit(article.image)}</div></div></div>"
     )
 
@@ -530,26 +575,27 @@ def page(site: Site, index: int) -> bytes:
     article = site.article(index)
     stub, v = article.stub, article.stub.variants
     rng = Random(f"{stub.key}:html")
-    title = (
-        "Sputnik International"
-        if v.kind == "no-headline"
-        else f"{stub.headline} - Sputnik International"
-    )
+    house = site.edition.house
+    title = house if v.kind == "no-headline" else f"{stub.headline} - {house}"
     main = (
         f'<div class="article" data-article-id="{stub.article_id}">'
-        + (microdata(article) if v.microdata else "")
-        + header(article)
+        + (microdata(site, article) if v.microdata else "")
+        + header(site, article)
         + body(site, article)
         + footer(article, rng)
         + "</div>"
     )
-    return boilerplate.document_bytes(
+    html = boilerplate.document_bytes(
         _attr(title),
         head_tags(site, article, rng),
         main,
         sidebar(site, stub),
         tail=recommendations(site, rng),
+        edition=site.edition,
     )
+    if v.nfd:  # decomposed accents (e + U+0301) in the HTML; the truth is NFC
+        return unicodedata.normalize("NFD", html.decode()).encode()
+    return html
 
 
 def amp_page(site: Site, index: int) -> str:
@@ -558,7 +604,7 @@ def amp_page(site: Site, index: int) -> str:
     stub = article.stub
     paragraphs = "".join(f"<p>{_text(p, False)}</p>" for p in article.body_paragraphs)
     return (
-        '<!doctype html>\n<html amp lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html amp lang="{site.edition.html_lang}"><head><meta charset="utf-8">'
         f"<title>{_attr(stub.headline)}</title>"
         f'<link rel="canonical" href="{stub.url}">'
         '<meta name="viewport" content="width=device-width,minimum-scale=1">'

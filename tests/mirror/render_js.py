@@ -129,11 +129,14 @@ def article_page(site: Site, index: int, variant: str) -> bytes:
     if variant == "related":
         return _related_page(site, index)
     if variant == "api":
-        return _api_shell(stub)
+        return _api_shell(site, stub)
     if variant == "payload":
         state = _json_script(state_json(site, index))
         return boilerplate.document_bytes(
-            "Sputnik International", "", _mount(stub, "") + NOSCRIPT + state + BUILD_SCRIPT
+            site.edition.house,
+            "",
+            _mount(stub, "") + NOSCRIPT + state + BUILD_SCRIPT,
+            edition=site.edition,
         )
     raise ValueError(f"unknown js variant {variant!r}")
 
@@ -141,7 +144,7 @@ def article_page(site: Site, index: int, variant: str) -> bytes:
 def state_json(site: Site, index: int) -> str:
     """The shells' JSON: the static page's title, head tags, main content and sidebar."""
     static = render_article.page(site, index)
-    title, rest = _between(static, boilerplate._OPEN_B, b"</title>\n")
+    title, rest = _between(static, boilerplate.opening_bytes(site.edition), b"</title>\n")
     head, rest = _between(rest, b"", boilerplate._HEAD_CLOSE_B + boilerplate._BODY_OPEN_B)
     main, rest = _between(rest, b"", boilerplate._ASIDE_OPEN_B)
     aside, _ = _between(rest, b"", boilerplate._CLOSE_B)
@@ -172,10 +175,10 @@ def _mount(stub: Stub, src: str) -> str:
     return f'<div id="app" data-article-id="{stub.article_id}"{data_src}></div>'
 
 
-def _api_shell(stub: Stub) -> bytes:
+def _api_shell(site: Site, stub: Stub) -> bytes:
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        "<title>Sputnik International</title>\n"
+        f'<!DOCTYPE html>\n<html lang="{site.edition.html_lang}"><head><meta charset="utf-8">\n'
+        f"<title>{html.escape(site.edition.house)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n</head>\n'
         f'<body class="body">{_mount(stub, f"{API_PREFIX}article/{stub.article_id}.json")}'
         f"{NOSCRIPT}{BUILD_SCRIPT}</body></html>\n"

@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from tests.mirror import boilerplate, text
-from tests.mirror.model import PUBLIC_ORIGIN, image_url
+from tests.mirror.model import image_url
 
 if TYPE_CHECKING:
     from tests.mirror.model import Site, Stub
+    from tests.mirror.text import Tag
 
 PAGE_SIZE = 20
 LENTA_SIZE = 30
@@ -42,7 +43,7 @@ HOME_LATEST = 30
 HOME_SECTION_ITEMS = 5
 ABSOLUTE_LINK_ONE_IN = 8  # about one listing link in 8 is absolute, the rest relative
 SITE_NAME = "Sputnik International"
-RSS_URL = f"{PUBLIC_ORIGIN}/export/rss2/archive/index.xml"
+RSS_PATH = "/export/rss2/archive/index.xml"
 SECTION_NAMES = {s: ("US" if s == "us" else s.title()) for s in text.SECTIONS}
 TAG_BY_NAME = {t.path.strip("/"): t for t in text.TAGS}
 THUMB_BOX = (0, 22, 900, 528)  # the 16:9 crop of the article's photo
@@ -57,6 +58,20 @@ _DATE = re.compile(r"^(\d{8})T(\d{4})(\d{2})?$")
 _sections: WeakKeyDictionary[Site, dict[str, list[int]]] = WeakKeyDictionary()
 
 
+def _section_names(site: Site) -> dict[str, str]:
+    """List token -> shown name of the site's sections (``/world/`` -> ``World``)."""
+    if site.edition.code == "en":
+        return SECTION_NAMES
+    texts = site.texts
+    return {texts.section_path(s): texts.section_title(s) for s in texts.SECTIONS}
+
+
+def _tags_by_name(site: Site) -> dict[str, Tag]:
+    if site.edition.code == "en":
+        return TAG_BY_NAME
+    return {t.path.strip("/"): t for t in site.texts.TAGS}
+
+
 def page(site: Site, path: str, query: dict[str, list[str]]) -> str | None:
     """The page at ``path`` (query already parsed), or ``None`` when there is none (a 404).
 
@@ -69,9 +84,9 @@ def page(site: Site, path: str, query: dict[str, list[str]]) -> str | None:
     if path == "/services/widget/lenta/":
         return lenta(site)
     if path == "/services/subscribe/":
-        return subscribe()
+        return subscribe(site)
     if match := _DOC.match(path):
-        return doc(match[1])
+        return doc(site, match[1])
     if match := _MORE.match(path):
         return more(site, match[1], query)
     if match := _LIST.match(path):
@@ -99,18 +114,22 @@ def _shown_time(stub: Stub) -> str:
 
 def _thumb(site: Site, stub: Stub) -> str:
     image = site.article(stub.index).image
-    return image_url(image.media_id, stub.published, THUMB_BOX, THUMB_SIZE)
+    return image_url(
+        image.media_id, stub.published, THUMB_BOX, THUMB_SIZE, site.edition.image_origin
+    )
 
 
-def _head(title: str, path: str, description: str, jsonld: dict | None = None) -> str:
+def _head(site: Site, title: str, path: str, description: str, jsonld: dict | None = None) -> str:
+    origin, house = site.origin, escape(site.edition.house)
     parts = [
         f'<meta name="description" content="{escape(description)}">',
-        f'<link rel="canonical" href="{PUBLIC_ORIGIN}{path}">',
-        f'<link rel="alternate" type="application/rss+xml" title="{SITE_NAME}" href="{RSS_URL}">',
+        f'<link rel="canonical" href="{origin}{path}">',
+        f'<link rel="alternate" type="application/rss+xml" title="{house}"'
+        f' href="{origin}{RSS_PATH}">',
         '<meta property="og:type" content="website">',
-        f'<meta property="og:site_name" content="{SITE_NAME}">',
+        f'<meta property="og:site_name" content="{house}">',
         f'<meta property="og:title" content="{escape(title)}">',
-        f'<meta property="og:url" content="{PUBLIC_ORIGIN}{path}">',
+        f'<meta property="og:url" content="{origin}{path}">',
     ]
     if jsonld is not None:
         data = json.dumps(jsonld, ensure_ascii=False).replace("</", "<\\/")
@@ -118,13 +137,14 @@ def _head(title: str, path: str, description: str, jsonld: dict | None = None) -
     return "\n".join(parts)
 
 
-def _breadcrumbs(name: str, path: str) -> dict:
+def _breadcrumbs(site: Site, name: str, path: str) -> dict:
+    house, origin = site.edition.house, site.origin
     return {
         "@context": "https://schema.org",
         "@type": "BreadcrumbList",
         "itemListElement": [
-            {"@type": "ListItem", "position": 1, "name": SITE_NAME, "item": f"{PUBLIC_ORIGIN}/"},
-            {"@type": "ListItem", "position": 2, "name": name, "item": f"{PUBLIC_ORIGIN}{path}"},
+            {"@type": "ListItem", "position": 1, "name": house, "item": f"{origin}/"},
+            {"@type": "ListItem", "position": 2, "name": name, "item": f"{origin}{path}"},
         ],
     }
 
@@ -136,9 +156,10 @@ def _section_index(site: Site) -> dict[str, list[int]]:
     """Section -> article indices, newest first (built once per site)."""
     index = _sections.get(site)
     if index is None:
-        index = {s: [] for s in text.SECTIONS}
+        texts = site.texts
+        index = {texts.section_path(s): [] for s in texts.SECTIONS}
         for stub in reversed(site.stubs):
-            index.setdefault(stub.section, []).append(stub.index)
+            index.setdefault(texts.section_path(stub.section), []).append(stub.index)
         _sections[site] = index
     return index
 
@@ -146,9 +167,10 @@ def _section_index(site: Site) -> dict[str, list[int]]:
 def _listing(site: Site, name: str) -> tuple[str, str, list[int]] | None:
     """(title, path, indices newest first) of a section or tag list, or ``None``."""
     path = f"/{name}/"
-    if name in SECTION_NAMES:
-        return SECTION_NAMES[name], path, _section_index(site)[name]
-    tag = TAG_BY_NAME.get(name)
+    names = _section_names(site)
+    if name in names:
+        return names[name], path, _section_index(site)[name]
+    tag = _tags_by_name(site).get(name)
     if tag is None:
         return None
     return tag.name, path, site.tag_index.get(path, [])
@@ -198,9 +220,12 @@ def list_page(site: Site, name: str) -> str | None:
         f'<div class="section"><h1 class="section__title">{escape(title)}</h1>'
         f'<div class="list" data-list="{name}">\n{_items(site, shown, "list")}</div>{button}</div>'
     )
-    description = f"{title}: the latest news and analysis from {SITE_NAME}."
-    head = _head(f"{title} - {SITE_NAME}", path, description, _breadcrumbs(title, path))
-    return boilerplate.document(escape(f"{title} - {SITE_NAME}"), head, main, _aside())
+    house = site.edition.house
+    description = f"{title}: the latest news and analysis from {house}."
+    head = _head(site, f"{title} - {house}", path, description, _breadcrumbs(site, title, path))
+    return boilerplate.document(
+        escape(f"{title} - {house}"), head, main, _aside(site), site.edition
+    )
 
 
 def more(site: Site, name: str, query: dict[str, list[str]]) -> str | None:
@@ -265,18 +290,21 @@ def home(site: Site) -> str:
         '<div class="section section-main">'
         + _main_photo(site, top)
         + _cell_list(site, "Latest news", rest)
-        + "".join(_cell_list_f(site, s) for s in text.SECTIONS)
+        + "".join(_cell_list_f(site, s) for s in _section_names(site))
         + "</div>"
     )
+    house = site.edition.house
     jsonld = {
         "@context": "https://schema.org",
         "@type": "WebSite",
-        "name": SITE_NAME,
-        "url": f"{PUBLIC_ORIGIN}/",
+        "name": house,
+        "url": f"{site.origin}/",
     }
-    description = f"{SITE_NAME}: breaking news, analysis and opinion from around the world."
-    head = _head(SITE_NAME, "/", description, jsonld)
-    return boilerplate.document(f"{SITE_NAME}: breaking news", head, main, _aside())
+    description = f"{house}: breaking news, analysis and opinion from around the world."
+    head = _head(site, house, "/", description, jsonld)
+    return boilerplate.document(
+        f"{escape(house)}: breaking news", head, main, _aside(site), site.edition
+    )
 
 
 def _main_photo(site: Site, stub: Stub) -> str:
@@ -320,14 +348,15 @@ def _cell_list_f(site: Site, section: str) -> str:
     )
     return (
         f'<div class="cell cell-list-f" data-section="{section}">'
-        f'<a class="cell-list-f__header" href="/{section}/">{SECTION_NAMES[section]}</a>\n'
+        f'<a class="cell-list-f__header" href="/{section}/">{_section_names(site)[section]}</a>\n'
         f"{items}</div>\n"
     )
 
 
-def _aside() -> str:
+def _aside(site: Site) -> str:
     trending = "".join(
-        f'<a class="trending__item" href="{t.path}">{escape(t.name)}</a>' for t in text.TAGS[:12]
+        f'<a class="trending__item" href="{t.path}">{escape(t.name)}</a>'
+        for t in site.texts.TAGS[:12]
     )
     return f'<div class="trending"><div class="trending__title">Trending</div>{trending}</div>'
 
@@ -342,8 +371,8 @@ def lenta(site: Site) -> str:
         for s in site.latest(LENTA_SIZE)
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-        f"<title>News feed - {SITE_NAME}</title>\n"
+        f'<!DOCTYPE html>\n<html lang="{site.edition.html_lang}"><head><meta charset="utf-8">\n'
+        f"<title>News feed - {escape(site.edition.house)}</title>\n"
         '<meta name="robots" content="noindex">\n'
         f"{boilerplate.STYLE}\n</head>\n"
         f'<body class="body widget"><div class="lenta">\n{items}</div></body></html>\n'
@@ -402,7 +431,7 @@ DOCS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def doc(name: str) -> str | None:
+def doc(site: Site, name: str) -> str | None:
     """A ``/docs/<name>.html`` page of plain prose, for the names the footer links."""
     if name not in DOCS:
         return None
@@ -413,28 +442,30 @@ def doc(name: str) -> str | None:
         f'<div class="docs"><h1 class="docs__title">{title}</h1>'
         f'<div class="docs__text">{body}</div></div>'
     )
-    head = _head(f"{title} - {SITE_NAME}", path, paragraphs[0])
-    return boilerplate.document(f"{title} - {SITE_NAME}", head, main)
+    house = escape(site.edition.house)
+    head = _head(site, f"{title} - {house}", path, paragraphs[0])
+    return boilerplate.document(f"{title} - {house}", head, main, "", site.edition)
 
 
-def subscribe() -> str:
+def subscribe(site: Site) -> str:
     """The newsletter page linked from the footer: a short text and a form."""
     main = (
         '<div class="subscribe"><h1 class="subscribe__title">Newsletter</h1>'
-        "<p>Get the day's top stories from Sputnik International in your inbox.</p>"
+        f"<p>Get the day's top stories from {escape(site.edition.house)} in your inbox.</p>"
         '<form class="subscribe__form" action="/services/subscribe/" method="post">'
         '<input type="email" name="email" placeholder="Your email" required>'
         '<button type="submit" class="button">Subscribe</button></form></div>'
     )
+    house = escape(site.edition.house)
     head = _head(
-        f"Newsletter - {SITE_NAME}", "/services/subscribe/", "Subscribe to our newsletter."
+        site, f"Newsletter - {house}", "/services/subscribe/", "Subscribe to our newsletter."
     )
-    return boilerplate.document(f"Newsletter - {SITE_NAME}", head, main)
+    return boilerplate.document(f"Newsletter - {house}", head, main, "", site.edition)
 
 
 def not_found_page(site: Site) -> str:
-    """The 404 page: the site's chrome around a short message; no article markup."""
-    del site  # it links no articles, so a crawler learns nothing from a 404
+    """The 404 page: the site's chrome around a short message; no article markup (it links
+    no articles, so a crawler learns nothing from a 404)."""
     main = (
         '<div class="error-page"><div class="error-page__code">404</div>'
         '<h1 class="error-page__title">Page not found</h1>'
@@ -442,4 +473,5 @@ def not_found_page(site: Site) -> str:
         '<a class="error-page__link" href="/">Go to the main page</a></div>'
     )
     head = '<meta name="robots" content="noindex">'
-    return boilerplate.document(f"Page not found - {SITE_NAME}", head, main)
+    house = escape(site.edition.house)
+    return boilerplate.document(f"Page not found - {house}", head, main, "", site.edition)

@@ -18,6 +18,15 @@ the stats, these are never faulted nor counted. With
 so a test can read it while the server runs (status ``-`` for a dropped connection, bytes as
 body bytes sent).
 
+Editions: ``--editions en,es,ar,zh,ja`` serves several editions (``tests.mirror.editions``) at
+once, each a whole site with its own articles, feeds, sitemaps, robots.txt, lists and archive
+(``--articles``, ``--archive``, ``--published``, ``--js-shells`` and ``--faults`` apply to each).
+The request's ``Host`` header (port stripped, any case) chooses the edition: its current host,
+``www.`` + it, or a former host of a served edition serve that edition; a host no edition has
+(``127.0.0.1:PORT``, what a crawler sends to an origin without a ``Host`` override) gets the
+first edition in ``--editions``, so one edition is served as before editions existed; a host of
+an edition that exists but is not served gets a 404. The clock moves only a single-edition mirror.
+
 Run as ``python -u -m tests.mirror serve --port 0``: it prints its base URL as its first stdout
 line once it is listening, logs to stderr and exits on SIGTERM or SIGINT.
 """
@@ -38,10 +47,11 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from tests.mirror import faults, pages, render_js
+from tests.mirror import editions, faults, pages, render_js
 from tests.mirror.faults import Action, Faults
 from tests.mirror.model import Site
 from tests.mirror.pages import Page
+from tests.mirror.sites import Editions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -138,18 +148,19 @@ def response_head(page: Page, length: int, keep_alive: bool) -> bytes:
 
 
 class Mirror:
-    """Server-wide state: the site, the faults, the counters and the access log."""
+    """Server-wide state: the editions (or one site), the faults, the counters, the access log."""
 
     def __init__(
         self,
-        site: Site,
+        site: Site | Editions,
         faults: Faults,
         access_log: TextIO | None = None,
         js: render_js.Options | None = None,
     ) -> None:
-        self.site = site
+        self.editions = site if isinstance(site, Editions) else None
+        self.site = site.first if isinstance(site, Editions) else site
         # Render caches are keyed by id(site): keep every site served alive, so no id is reused.
-        self.sites = [site]
+        self.sites = [self.site]
         self.faults = faults
         self.js = js
         self.access_log = access_log
@@ -173,6 +184,8 @@ class Mirror:
     def clock_page(self, target: str) -> Page:
         """Report the clock, or move it with ``?published=K``; 400 for a bad ``K``."""
         values = parse_qs(urlsplit(target).query).get("published")
+        if values and self.editions is not None and len(self.editions.codes) > 1:
+            return Page(400, b"the clock moves only a single-edition mirror\n", "text/plain")
         if values:
             try:
                 site = self.site.advanced_to(int(values[0]))
@@ -182,12 +195,25 @@ class Mirror:
                 log.info("clock: %d of %d articles out", site.published, site.total)
                 self.site = site
                 self.sites.append(site)
+                if self.editions is not None:
+                    self.editions.sites[site.edition.code] = site
         clock = {"published": self.site.published, "articles": self.site.total}
         return Page(200, json.dumps(clock).encode(), "application/json")
 
-    def render(self, target: str) -> Page:
+    def site_for(self, host: str) -> Site | None:
+        """The site a ``Host`` header asks for (see the module docstring); ``None``: a known
+        edition that is not served."""
+        edition = editions.by_host(host) if host else None
+        if edition is None or self.editions is None:
+            return self.site if edition is None or edition.code == self.site.edition.code else None
+        return self.editions.sites.get(edition.code)
+
+    def render(self, target: str, host: str = "") -> Page:
         try:
-            return pages.render(self.site, target, self.js)
+            site = self.site_for(host)
+            if site is None:
+                return faults.error_page(404)
+            return pages.render(site, target, self.js)
         except Exception:
             # A broken page must not take the server down; the test sees a 500.
             log.exception("rendering %s failed", target)
@@ -304,14 +330,14 @@ class Connection(asyncio.Protocol):
             self._send(request, mirror.clock_page(request.target), log_it=False)
             return
         mirror.count(request)
-        action = mirror.faults.decide(request.target) if mirror.faults else None
+        action = mirror.faults.decide(request.target, request.host) if mirror.faults else None
         if action is None:
-            self._send(request, mirror.render(request.target))
+            self._send(request, mirror.render(request.target, request.host))
             return
         self._fault(request, action)
 
     def _fault(self, request: Request, action: Action) -> None:
-        page = self.mirror.render(request.target) if action.needs_page else None
+        page = self.mirror.render(request.target, request.host) if action.needs_page else None
         if action.kind == "drop":
             self.mirror.log_access(request, "-", 0)
             self._close()
@@ -374,6 +400,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="site seed (%(default)s)")
     parser.add_argument(
+        "--editions",
+        type=_editions,
+        default=("en",),
+        metavar="CODES",
+        help="editions to serve, chosen by the Host header, e.g. en,es,ar,zh,ja (en); known: "
+        + ",".join(editions.EDITIONS),
+    )
+    parser.add_argument(
         "--archive",
         type=int,
         default=0,
@@ -419,6 +453,13 @@ def _percent(value: str) -> int:
     return int(value)
 
 
+def _editions(value: str) -> tuple[str, ...]:
+    try:
+        return editions.parse_codes(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _fault_spec(spec: str) -> str:
     try:
         faults.parse(spec)
@@ -455,9 +496,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     started = time.perf_counter()
-    site = Site(args.articles, args.seed, args.published, args.archive)
+    served = Editions(args.editions, args.articles, args.seed, args.published, args.archive)
+    site = served.first
     js = render_js.Options(args.js_shells, args.js_lists)
-    mirror = Mirror(site, Faults.from_spec(args.faults), access_log, js)
+    mirror = Mirror(served, Faults.from_spec(args.faults), access_log, js)
     # The model's objects live until exit: keep them out of every garbage collection.
     gc.freeze()
     loop = asyncio.get_running_loop()
@@ -466,8 +508,9 @@ async def _serve(args: argparse.Namespace, access_log: TextIO | None) -> None:
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     print(url, flush=True)
     log.info(
-        "serving %d of %d articles (seed %d, %d archive) at %s after %.1fs; faults: %s;"
-        " js: %d%% shells%s",
+        "serving %s: %d of %d articles each (seed %d, %d archive) at %s after %.1fs;"
+        " faults: %s; js: %d%% shells%s",
+        ",".join(served.codes),
         len(site),
         site.total,
         args.seed,

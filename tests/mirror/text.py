@@ -450,3 +450,34 @@ def arabic_headline(rng: Random) -> str:
 def arabic_paragraph(rng: Random, sentences: tuple[int, int] = (2, 4)) -> str:
     count = sentences[0] + int(rng.random() * (sentences[1] - sentences[0] + 1))
     return " ".join(f"{arabic_headline(rng)} {rng.choice(_AR_TAILS)}." for _ in range(count))
+
+
+# -- what every edition's language provides (``tests.mirror.languages``), in English -------------
+
+LIVE_PREFIX = "LIVE UPDATES: "
+LINK_TEXTS = {"earlier": "earlier reported", "tag": "the tag", "statement": "a statement"}
+
+
+def lower(name: str) -> str:
+    return name.lower()
+
+
+def section_path(section: str) -> str:
+    """The list path token of a section (``/world/``); English sections are their own token."""
+    return section
+
+
+def section_title(section: str) -> str:
+    return section.title()
+
+
+def dateline(rng: Random) -> str:
+    return f"{rng.choice(CITIES)} (Sputnik) - "
+
+
+def split_for_link(body: str) -> tuple[str, str] | None:
+    """A paragraph's text before and after an inline link, or ``None`` (one sentence)."""
+    head, _, tail = body.partition(". ")
+    if not tail:
+        return None
+    return f"{head}. As ", f" said, {tail}"

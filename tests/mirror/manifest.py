@@ -108,8 +108,15 @@ def _tags(site: Site, article: Article) -> list[str]:
 
 
 def _related_urls(site: Site, article: Article) -> list[str]:
-    local = [site.stubs[t].url for t in article.related]
-    return local + [other.url for other, _ in article.foreign]
+    """The inline cards in page order, then the structured data's list, without repeats (the
+    README's rule): another edition's card comes after the page's own cards."""
+    cards = [
+        site.stubs[b.target].url if b.kind == "related" else b.other.url  # type: ignore[union-attr]
+        for b in article.blocks
+        if b.kind in ("related", "foreign")
+    ]
+    linked = [site.stubs[t].url for t in article.related]
+    return list(dict.fromkeys(cards + linked + [other.url for other, _ in article.foreign]))
 
 
 def record(site: Site, index: int) -> dict[str, Any]:

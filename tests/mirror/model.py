@@ -478,10 +478,10 @@ class Site:
                 jsonld="missing", microdata=layout == "earlier", shape="", timestamp="seconds-z"
             )
         headline = texts.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
-        # The old form needs a slug: non-Latin editions' old URLs get a Latin stand-in [I], and
-        # today's form is then id-only.
+        # A headline with no Latin slug: today's form is id-only, and so is the old form
+        # (/<section>/<YYYYMMDD><id>/; the real non-Latin editions' old forms are unknown [I]).
         latin = texts.slugify(headline)
-        slug = latin or f"news{ordinal}"
+        old_slug = f"-{latin}" if latin else ""
         day = published.astimezone(edition.zone).strftime("%Y%m%d")
         section = rng.choice(texts.SECTIONS)
         tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, 7))))
@@ -495,7 +495,7 @@ class Site:
             -1,
             key,
             article_id,
-            f"/{day}/{slug}-{article_id}.html" if latin else f"/{day}/{article_id}.html",
+            f"/{day}/{latin}-{article_id}.html" if latin else f"/{day}/{article_id}.html",
             headline,
             published,
             section,
@@ -504,7 +504,7 @@ class Site:
             chain=False,
             variants=variants,
             layout=layout,
-            old_path=f"/{path_section}/{day}{article_id}-{slug}/",
+            old_path=f"/{path_section}/{day}{article_id}{old_slug}/",
             language=language,
             origin=edition.origin,
             zone=edition.zone,

@@ -19,7 +19,7 @@ XML = "application/xml; charset=utf-8"
 
 ARTICLE_PATH = re.compile(r"^(?:/amp)?/\d{8}/(?:[^/?#]*-)?\d{6,}\.html$")
 # The former form of archive articles, /<section>/<YYYYMMDD><id>-<slug>/ (markup.md §1, §4).
-OLD_ARTICLE_PATH = re.compile(r"^/[a-z0-9_]+/\d{8}\d{6,}-[^/]*/$")
+OLD_ARTICLE_PATH = re.compile(r"^/[a-z0-9_]+/\d{8}\d{6,}(?:-[^/]*)?/$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,10 @@ PIXELS = re.compile(r"(\d+)(?:\.0*)?\s*(?:px)?")
 # once the host is known to be an edition's current one. Other slugs (non-Latin, percent-encoded
 # in any case) go through canonicalize.
 CANONICAL_LINK = re.compile(r"^(?:https://([a-z0-9.-]+))?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$")
-# Separators of a list written as one string: the comma, and the Arabic (U+060C), full-width
-# (U+FF0C) and ideographic (U+3001) ones that Arabic, Chinese and Japanese pages write.
-LIST_SEPARATOR = re.compile("[,\u060c\uff0c\u3001]")
+# Separators of a list written as one string: the comma, and the Arabic (U+060C) and full-width
+# (U+FF0C) ones that Arabic and Chinese editors type. Not the ideographic enumeration comma
+# (U+3001): it also joins words inside one Chinese or Japanese phrase.
+LIST_SEPARATOR = re.compile("[,\u060c\uff0c]")
 # Languages whose dotted and dotless i are two letters: I -> ı, İ -> i (Turkish, Azerbaijani).
 DOTLESS_I_LANGUAGES = frozenset({"tr", "az"})
 # Language tags the site writes that are no ISO 639 code: sputniknews.cn's pages say cn_CN.
@@ -188,7 +189,7 @@ def tags_processor(value: Any, language: str | None = None) -> list[str]:
     ``ışid``), in page order, without duplicates or empties.
 
     Accepts a list of names or one comma-separated string (``"russia, china"``; also the
-    Arabic ``،``, full-width ``，`` and ideographic ``、`` commas).
+    Arabic ``،`` and full-width ``，`` commas).
 
     :param language: the article's language, for its case rules
     """
@@ -200,8 +201,8 @@ def keywords_processor(value: Any) -> list[str]:
     """SEO keyword phrases: split on commas, trimmed, NFC, empties and duplicates dropped, case
     kept.
 
-    Accepts one comma-separated string (``"a, b ,c,"``; also the Arabic ``،``, full-width ``，``
-    and ideographic ``、`` commas) or a list of such strings.
+    Accepts one comma-separated string (``"a, b ,c,"``; also the Arabic ``،`` and full-width
+    ``，`` commas) or a list of such strings.
     """
     return list(dict.fromkeys(_split_list(value, split_commas=True)))
 

@@ -194,6 +194,13 @@ def test_every_text_field_is_nfc() -> None:
     assert values["content_hash"] == n.normalize_fields(ES, composed)[0]["content_hash"]
 
 
+def test_lists_split_on_the_commas_of_each_script() -> None:
+    assert n.keywords_processor("中国，美国, 俄罗斯，") == ["中国", "美国", "俄罗斯"]
+    assert n.keywords_processor("روسيا، الصين ،مصر") == ["روسيا", "الصين", "مصر"]
+    assert n.keywords_processor("中俄、中美关系") == ["中俄、中美关系"]  # one phrase
+    assert n.tags_processor("Rusia, EEUU", language="es") == ["rusia", "eeuu"]
+
+
 # -- word count -----------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -366,11 +367,17 @@ def related_url(
     table = editions or packaged_table()
     match = CANONICAL_LINK.match(href)
     if match and bounded_id(match[3]) is not None:
-        host = match[1] or urlsplit(base).hostname
+        host = match[1] or _hostname(base)
         edition = table.by_host(host)
         if edition is not None and edition.host == host:
             return edition.origin + match[2], None
     return canonicalize(href, base, table)
+
+
+@lru_cache(maxsize=256)
+def _hostname(url: str) -> str | None:
+    """``urlsplit(url).hostname``, kept for the page whose links are being read."""
+    return urlsplit(url).hostname
 
 
 def pixels(value: Any) -> int | None:

@@ -58,7 +58,7 @@ class InjectFailures:
         )
         processors = crawler.normalize.PROCESSORS
         processors["headline"] = _fail_when(
-            lambda value: value == f"{MARK}-normalize", "normalize", processors["headline"]
+            lambda value, **_: value == f"{MARK}-normalize", "normalize", processors["headline"]
         )
         validate = crawler.pipelines.validate
         validate.reject_missing = _fail_when(

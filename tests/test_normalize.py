@@ -283,7 +283,8 @@ def test_normalize_fields_counts_invalid_values_and_never_raises() -> None:
     assert values["article_id"] == 1117838001
     assert values["site"] == "sputnikglobe.com"
     assert values["headline"] == "Head"
-    assert values["published_at"] is None and values["language"] is None
+    assert values["published_at"] is None
+    assert values["language"] == "en"  # the page's is unreadable: the edition's
     assert values["tags"] == []
     assert values["copyright_year"] == 2024
     assert values["word_count"] == 2
@@ -334,7 +335,7 @@ def test_pipeline_counts_and_logs_invalid_values(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         item = pipeline.process_item(raw_article(published_at="soon", language="??"))
-    assert item.published_at is None and item.language is None
+    assert item.published_at is None and item.language == "en"  # the edition's
     stats = pipeline.crawler.stats
     assert stats.get_value("sputnik/normalize/invalid") == 2
     assert stats.get_value("sputnik/normalize/invalid/published-at") == 1

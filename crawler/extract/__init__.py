@@ -25,7 +25,10 @@ metas, the JSON-LD objects, the current template's element index) is kept on tha
    (``html``, ``earlier``, ``generic``), then from the structured data: ``articleBody`` runs the
    paragraphs together, and the inline cards come before the structured data's links.
    ``related_urls`` is the union of every source's links, canonical (``crawler.urls``), in that
-   order; the extraction returns it with the dropped links counted by reason.
+   order; the extraction returns it with the dropped links counted by reason. A link is resolved
+   against the page's own URL (``/YYYYMMDD/...`` is on the page's edition) and canonicalized
+   with the page's editions table (``Page.editions``; the packaged one by default): a link to
+   another edition stays, on that edition's current host.
 
 A source is a module with ``extract(page)`` (a ``Page``) or ``extract(root, base_url)`` (the lxml
 root of the whole page and its public URL, as the other sources' modules take it) returning raw
@@ -36,7 +39,6 @@ adapts either. A new source goes into ``SOURCES``, like itemadapter's ``ADAPTER_
 from __future__ import annotations
 
 import inspect
-import re
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -44,11 +46,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from crawler.extract import earlier, evidence, generic, html, jsonld, microdata
 from crawler.extract.page import Page
 from crawler.items import ArticleItem
-from crawler.urls import PUBLIC_ORIGIN, article_id, bounded_id, canonicalize
+from crawler.normalize import related_url
+from crawler.urls import PUBLIC_ORIGIN, article_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from types import ModuleType
+
+    from crawler.editions import EditionTable
 
 __all__ = [
     "LAYOUTS",
@@ -66,10 +71,6 @@ __all__ = [
 LAYOUTS = evidence.LAYOUTS
 FIELD_NAMES = tuple(f.name for f in fields(ArticleItem) if f.name != "layout")
 TEMPLATE_FIRST = ("html", "earlier", "generic")  # body and related_urls: templates first
-# A link already canonical, absolute or from the root: nothing in it for canonicalize to change.
-CANONICAL_HREF = re.compile(
-    r"^(?:https://sputnikglobe\.com)?(/\d{8}/(?:[a-z0-9-]*-)?(\d{6,})\.html)$"
-)
 
 
 class Source(NamedTuple):
@@ -137,7 +138,9 @@ class NotArticle(NamedTuple):
     seen: dict[str, Any]
 
 
-def extract_page(page: Any, public_url: str | None = None) -> Extracted | NotArticle:
+def extract_page(
+    page: Any, public_url: str | None = None, editions: EditionTable | None = None
+) -> Extracted | NotArticle:
     """The raw fields of an article page (``Extracted``), or ``NotArticle`` for other pages.
 
     Raw values keep the page's forms (timestamps as written, keyword strings, ...);
@@ -146,8 +149,10 @@ def extract_page(page: Any, public_url: str | None = None) -> Extracted | NotArt
     :param page: a ``Page``, or the downloaded response
     :param public_url: the page's canonical public URL (the base of relative links), when
         ``page`` does not carry it
+    :param editions: the crawl's editions table, when ``page`` does not carry it (the packaged
+        one if neither does)
     """
-    page = Page.of(page, public_url)
+    page = Page.of(page, public_url, editions)
     if page.is_html:
         html.markup(page)  # the html source reads it on every page: the article test too
     at_article_url = bool(page.url) and article_id(page.url) is not None
@@ -181,35 +186,40 @@ def extract_page(page: Any, public_url: str | None = None) -> Extracted | NotArt
         sources["image_url"] = sources["images"]
 
     links = {n: found[n].get("related_urls") or [] for n in template_first}
-    urls, dropped = _canonical_related(links.values(), page.url)
+    urls, dropped = _canonical_related(links.values(), page.url, page.editions)
     if urls:
         raw["related_urls"] = urls
         sources["related_urls"] = "+".join(n for n, hrefs in links.items() if hrefs)
     return Extracted(raw, sources, fallbacks, layout, found_by, dropped)
 
 
-def extract_article(page: Any, public_url: str | None = None) -> Extracted | None:
+def extract_article(
+    page: Any, public_url: str | None = None, editions: EditionTable | None = None
+) -> Extracted | None:
     """``extract_page``, with ``None`` for a page that is no article."""
-    found = extract_page(page, public_url)
+    found = extract_page(page, public_url, editions)
     return found if isinstance(found, Extracted) else None
 
 
-def related_links(page: Any, public_url: str | None = None) -> tuple[list[str], Counter[str]]:
+def related_links(
+    page: Any, public_url: str | None = None, editions: EditionTable | None = None
+) -> tuple[list[str], Counter[str]]:
     """Canonical URLs of the page's related articles, and dropped links counted by reason,
     read apart from the other fields: for a page whose extraction failed (``Extracted``
     carries them otherwise). The inline cards, then the JSON-LD's links.
 
     :param page: a ``Page``, or the downloaded article page
     :param public_url: its canonical public URL, the base of relative links
+    :param editions: the crawl's editions table, when ``page`` does not carry it
     """
-    page = Page.of(page, public_url)
+    page = Page.of(page, public_url, editions)
     if not page.is_html:
         return [], Counter()
     cards = html.related_hrefs(html.markup(page).index["cards"])
     if earlier.is_earlier(page.root):
         cards += earlier.related_hrefs(earlier.index(page.root))
     linked = jsonld.extract(page).get("related_urls", [])
-    return _canonical_related((cards, linked), page.url)
+    return _canonical_related((cards, linked), page.url, page.editions)
 
 
 def unread_depth(page: Any) -> int | None:
@@ -220,24 +230,17 @@ def unread_depth(page: Any) -> int | None:
 
 
 def _canonical_related(
-    groups: Iterable[Iterable[str]], public_url: str | None
+    groups: Iterable[Iterable[str]], public_url: str | None, editions: EditionTable | None
 ) -> tuple[list[str], Counter[str]]:
     urls: dict[str, None] = {}
     dropped: Counter[str] = Counter()
+    base = public_url or PUBLIC_ORIGIN + "/"
     for hrefs in groups:
         for href in hrefs:
-            url, reason = _canonical(href, public_url or PUBLIC_ORIGIN + "/")
+            # Most links are canonical already: related_url skips canonicalize's work on them.
+            url, reason = related_url(href, base, editions)
             if url:
                 urls.setdefault(url)
             elif reason:
                 dropped[reason] += 1
     return list(urls), dropped
-
-
-def _canonical(href: str, base: str) -> tuple[str | None, str | None]:
-    """``crawler.urls.canonicalize``, without its work for a link already in the canonical
-    form (most are): that form is its own canonical URL."""
-    match = CANONICAL_HREF.match(href)
-    if match and bounded_id(match[2]) is not None:
-        return PUBLIC_ORIGIN + match[1], None
-    return canonicalize(href, base)

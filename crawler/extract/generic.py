@@ -12,8 +12,9 @@ tags, its ``<h1>``, ``<time datetime>``, ``rel=author`` links; and two general e
   body, one string each, minus the headline it repeats.
 - **htmldate** for a publication date written only in the text. It gives a day, not a time, so
   it is asked only when no meta or ``<time>`` gives a date; its day is returned as
-  ``YYYY-MM-DD``, which ``crawler.normalize`` reads as midnight UTC. A date-only meta, in the
-  same form, comes before it; a value with a time of day before both.
+  ``YYYY-MM-DD``, which ``crawler.normalize`` reads as midnight in the edition's time zone (UTC
+  for most). A date-only meta, in the same form, comes before it; a value with a time of day
+  before both.
 
 Neither runs on a page of more than ``MAX_ELEMENTS`` elements (a hostile page would stall the
 crawl). Both get a copy of the page (they prune their input) and are guarded: a page they choke

@@ -1,7 +1,8 @@
 """One downloaded page as every source reads it: parsed once, its shared parts read once.
 
 A ``Page`` holds the lxml root of the whole document (the response's one parse, parsel's
-``response.selector.root``), the page's canonical public URL, and, read on first use and kept on
+``response.selector.root``), the page's canonical public URL, the crawl's editions table (its
+related links are resolved on the page's own edition), and, read on first use and kept on
 the page itself (never in a module): the ``<head>`` metas and the decoded JSON-LD objects. A
 source that needs its own index of the tree keeps it on the page too (``Page.memo``), so the
 next source, or the article test, finds it done. Nothing outlives the page.
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
+    from crawler.editions import EditionTable
+
 T = TypeVar("T")
 
 # Scripts are sometimes wrapped in an HTML comment or CDATA, or carry "//" comment lines.
@@ -31,22 +34,29 @@ class Page:
 
     :param root: the lxml root element of the whole document
     :param url: the page's canonical public URL (the base of relative links), if known
+    :param editions: the crawl's editions table (``Config.editions``); ``None``: the packaged one
     """
 
-    def __init__(self, root: HtmlElement, url: str | None = None) -> None:
+    def __init__(
+        self, root: HtmlElement, url: str | None = None, editions: EditionTable | None = None
+    ) -> None:
         self.root = root
         self.url = url
+        self.editions = editions
         self._memo: dict[str, Any] = {}
 
     @classmethod
-    def of(cls, page: Any, url: str | None = None) -> Page:
-        """A ``Page`` from a ``Page`` (itself), a response, a parsel ``Selector`` or a root."""
+    def of(cls, page: Any, url: str | None = None, editions: EditionTable | None = None) -> Page:
+        """A ``Page`` from a ``Page`` (itself), a response, a parsel ``Selector`` or a root;
+        ``url`` and ``editions`` fill what a given ``Page`` lacks."""
         if isinstance(page, Page):
             if url is not None and page.url is None:
                 page.url = url
+            if editions is not None and page.editions is None:
+                page.editions = editions
             return page
         root = getattr(getattr(page, "selector", page), "root", page)
-        return cls(root, url)
+        return cls(root, url, editions)
 
     def memo(self, key: str, compute: Callable[[Page], T]) -> T:
         """``compute(self)``, computed once per page and kept under ``key``."""

@@ -6,7 +6,9 @@ and ``sputnik/normalize/invalid/<field>`` (``_`` as ``-``: ``published-at``); th
 pipeline decides whether the article can still be written (the item is a ``NormalizedArticle``,
 which carries the page's HTTP status and the invalid fields' exceptions for that). An exception
 while normalizing makes the page an ``extract-error`` reject (``crawler.errors``). Other items
-(rejects) pass through unchanged. No settings.
+(rejects) pass through unchanged. The editions table is the crawl's (``EDITIONS_FILE``,
+``EDITIONS``: ``Config.editions``): it gives each article its ``edition``, ``site`` and
+default ``language``, its time zone and house names.
 """
 
 from __future__ import annotations
@@ -14,24 +16,30 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from crawler.config import get_config
 from crawler.errors import error_reject, found_json
 from crawler.items import ArticleItem, RawArticle, RejectItem
 from crawler.normalize import to_article
+from crawler.urls import edition_of
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
 
+    from crawler.editions import EditionTable
+
 logger = logging.getLogger(__name__)
 
 
-def normalize(raw: RawArticle) -> ArticleItem:
+def normalize(raw: RawArticle, editions: EditionTable | None = None) -> ArticleItem:
     """The ``ArticleItem`` of a ``RawArticle``; unreadable values are ``None`` (lists empty).
 
     ``crawler.normalize.to_article`` also gives the reasons, which the pipeline logs and counts.
+
+    :param editions: the crawl's editions table; the packaged one if not given
     """
-    return to_article(raw)[0]
+    return to_article(raw, editions)[0]
 
 
 class NormalizePipeline:
@@ -39,6 +47,7 @@ class NormalizePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.editions = get_config(crawler).editions
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -48,9 +57,9 @@ class NormalizePipeline:
         if not isinstance(item, RawArticle):
             return item
         try:
-            article, invalid = to_article(item)
+            article, invalid = to_article(item, self.editions)
         except Exception as exc:
-            return error_reject(
+            reject = error_reject(
                 "normalization",
                 exc,
                 url=item.url,
@@ -62,6 +71,9 @@ class NormalizePipeline:
                 job_id=item.job_id,
                 spider=self.crawler.spider,
             )
+            edition = edition_of(item.url, self.editions)
+            reject.edition = edition.code if edition else None
+            return reject
         stats = self.crawler.stats
         for field, reason in invalid.items():
             stats.inc_value("sputnik/normalize/invalid")

@@ -6,7 +6,8 @@ An article lacking one becomes a ``RejectItem`` with the reason ``missing-<field
 of them (and why a value the page gave could not be used) and ``found`` holds the non-empty
 fields as JSON. When the page gave that field but no source's value was in range (a timestamp
 outside 1990 .. now + 2 days, ``crawler.normalize.OutOfRange``) the reason is
-``date-out-of-range`` instead. The reject's ``status`` is the page's (``NormalizedArticle``).
+``date-out-of-range`` instead. The reject's ``status`` is the page's (``NormalizedArticle``),
+its ``edition`` the article's.
 An exception while validating makes the page an ``extract-error`` reject (``crawler.errors``).
 Every other item passes unchanged.
 
@@ -89,6 +90,7 @@ def reject_missing(item: ArticleItem) -> RejectItem | None:
         detail += f" Given but unusable: {'; '.join(unusable)}."
     return RejectItem(
         url=item.url,
+        edition=item.edition,
         reason=reason,
         detail=detail,
         found=json.dumps(found, default=_json_default, ensure_ascii=False),
@@ -123,7 +125,7 @@ class ValidatePipeline:
         try:
             reject = reject_missing(item)
         except Exception as exc:
-            return error_reject(
+            failed = error_reject(
                 "validation",
                 exc,
                 url=item.url,
@@ -134,6 +136,8 @@ class ValidatePipeline:
                 job_id=item.job_id,
                 spider=self.crawler.spider,
             )
+            failed.edition = item.edition
+            return failed
         if reject is None:
             return item
         logger.info(

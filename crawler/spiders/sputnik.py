@@ -311,7 +311,7 @@ class SputnikSpider(scrapy.Spider):
                 f"Redirected to {(response.request or response).url}, not an article URL.",
             )
             return
-        page = Page.of(response, public_url)
+        page = Page.of(response, public_url, self.config.editions)
         found: Extracted | NotArticle | None = None
         try:
             found = extract_page(page)

@@ -415,7 +415,7 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _local_root(uri: str | os.PathLike[str]) -> str:
+def local_root(uri: str | os.PathLike[str]) -> str:
     """The root of a local dataset that exists, or ``ValueError``."""
     filesystem, root = resolve_uri(uri)
     root = root.rstrip("/")
@@ -479,7 +479,7 @@ def compact(
         it, for the new files; default ``.<root name>.compact-<id>`` beside the root
     :param timeout_secs: how long to wait for a crawl's flush to release the write lock
     """
-    root = _local_root(uri)
+    root = local_root(uri)
     check_layout(pafs.LocalFileSystem(), root, f"DATASET_URI {root}", migrate_command(uri))
     folder = _staging(root, staging)
     state = _open_state(root, state_path, timeout_secs)
@@ -507,8 +507,8 @@ def compact_rejects(
     :param staging: as in :func:`compact`, for the rejects root
     :param timeout_secs: as in :func:`compact`
     """
-    root = _local_root(uri)
-    articles = _local_root(articles_uri)
+    root = local_root(uri)
+    articles = local_root(articles_uri)
     if (
         root == articles
         or Path(root).is_relative_to(articles)
@@ -556,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = {"state_path": args.state, "staging": args.staging, "timeout_secs": args.timeout}
     try:
         if args.rejects is not None:
-            _local_root(args.rejects)  # a typo fails before the articles are touched
+            local_root(args.rejects)  # a typo fails before the articles are touched
         print(compact(args.uri, **options).summary(), flush=True)
         if args.rejects is not None:
             print(compact_rejects(args.rejects, args.uri, **options).summary())

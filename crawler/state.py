@@ -384,6 +384,13 @@ def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
     A database that is not one (a torn copy, another program's file) is moved aside as
     ``<name>.broken-<time>`` and rebuilt from the dataset.
     """
+    state = connect_state(location)
+    return state, state.sync()
+
+
+def connect_state(location: StateLocation) -> ArticleState:
+    """Open a dataset's state as it is (a database that is not one moved aside, as in
+    :func:`open_state`), not synced with the dataset."""
     try:
         state = ArticleState(location)
     except sqlite3.DatabaseError as exc:
@@ -393,7 +400,7 @@ def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
         logger.warning("The dataset state %s is unreadable (%s): rebuilding it", location.path, exc)
         Path(location.path).rename(aside)
         state = ArticleState(location)
-    return state, state.sync()
+    return state
 
 
 class SkipStoredMiddleware:

@@ -463,6 +463,21 @@ def _open_state(root: str, state_path: str | None, timeout_secs: float) -> Artic
     return state
 
 
+def check_layouts(
+    uri: str | os.PathLike[str], rejects_uri: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse datasets written before editions, naming the migration command for both.
+
+    :raises crawler.dataset.LegacyLayoutError: a ``ValueError``
+    """
+    rejects = os.fspath(rejects_uri) if rejects_uri is not None else None
+    command = migrate_command(uri, rejects)
+    for setting, given in (("DATASET_URI", uri), ("REJECTS_URI", rejects)):
+        if given is not None:
+            root = local_root(given)
+            check_layout(pafs.LocalFileSystem(), root, f"{setting} {root}", command)
+
+
 def compact(
     uri: str | os.PathLike[str],
     *,
@@ -480,7 +495,7 @@ def compact(
     :param timeout_secs: how long to wait for a crawl's flush to release the write lock
     """
     root = local_root(uri)
-    check_layout(pafs.LocalFileSystem(), root, f"DATASET_URI {root}", migrate_command(uri))
+    check_layouts(uri)
     folder = _staging(root, staging)
     state = _open_state(root, state_path, timeout_secs)
     try:
@@ -515,9 +530,7 @@ def compact_rejects(
         or Path(articles).is_relative_to(root)
     ):
         raise ValueError(f"the rejects ({root}) and articles ({articles}) must be separate folders")
-    command = migrate_command(articles_uri, os.fspath(uri))
-    check_layout(pafs.LocalFileSystem(), articles, f"DATASET_URI {articles}", command)
-    check_layout(pafs.LocalFileSystem(), root, f"REJECTS_URI {root}", command)
+    check_layouts(articles_uri, uri)
     folder = _staging(root, staging)
     state = _open_state(articles, state_path, timeout_secs)
     try:
@@ -557,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.rejects is not None:
             local_root(args.rejects)  # a typo fails before the articles are touched
+        check_layouts(args.uri, args.rejects)
         print(compact(args.uri, **options).summary(), flush=True)
         if args.rejects is not None:
             print(compact_rejects(args.rejects, args.uri, **options).summary())

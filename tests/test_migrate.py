@@ -5,12 +5,14 @@ refuse the old layout until then."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from crawler import dataset, migrate
@@ -21,6 +23,7 @@ from tests.mirror import seed as real
 from tests.mirror.model import PUBLIC_ORIGIN
 from tests.mirror.process import REPO_ROOT, Mirror
 from tests.spiders_write import make_article
+from tests.test_layouts import BEFORE_LAYOUT
 from tests.test_write import feed, make_writer, visible_files
 
 ARTICLES = 40  # one every 3 hours: 6 days
@@ -230,3 +233,22 @@ def test_a_crawl_refuses_the_old_layout_until_migrated(mirror: Mirror, tmp_path:
     assert again.stats.get("sputnik/writer/articles-written", 0) == 0
     assert again.stats["sputnik/state/skipped-stored"] >= 1
     assert dataset.read_articles(first.articles).num_rows == written
+
+
+def test_files_the_code_before_editions_wrote_read_as_en_once_migrated(tmp_path):
+    """``tests/data/before_layout``: files written by an older version (no ``layout``, no
+    ``edition``), in the old layout; DuckDB and pyarrow read them as ``en`` after the move."""
+    root = tmp_path / "articles"
+    shutil.copytree(BEFORE_LAYOUT, root)
+    done = command("migrate", root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Migrated {root}: 2 date= folders (2 files)")
+    glob = f"{root}/**/*.parquet"
+    rows = duckdb.sql(
+        f"SELECT edition, date, article_id FROM read_parquet('{glob}', hive_partitioning = true,"
+        " hive_types = {'edition': 'VARCHAR', 'date': 'DATE'}, union_by_name = true)"
+    ).fetchall()
+    assert {(e, str(d)) for e, d, _ in rows} == {("en", "2019-11-18"), ("en", "2019-11-19")}
+    table = dataset.read_articles(root)
+    assert sorted(table["article_id"].to_pylist()) == sorted(a for *_, a in rows)
+    assert set(table["edition"].to_pylist()) == {"en"}

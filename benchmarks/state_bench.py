@@ -8,12 +8,15 @@ measures what incremental crawls pay for the state (``crawler/state.py``):
 - start: a crawl's start when the state knows every file (list the dataset, compare);
 - lookups: ``contains()`` per article request (the spider middleware), stored and not stored;
 - flush check: ``new_versions()`` for one flush of ``DATASET_FLUSH_ROWS`` rows, under the lock;
-- the database's size on disk.
+- the database's size on disk;
+- with ``--migrate``: the dataset is written in the layout of before editions (``date=`` folders
+  at the top) and moved by ``python -m crawler migrate`` (``crawler.migrate``) first.
 
 Examples:
 
     python benchmarks/state_bench.py                          # 1,000,000 articles, 2,740 days
     python benchmarks/state_bench.py --articles 100000 --days 365 --files-per-day 24
+    python benchmarks/state_bench.py --articles 10000 --days 30 --files-per-day 24 --migrate
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy.settings import Settings
 
-from crawler.items import ArticleItem, arrow_schema
+from crawler.config import Config
+from crawler.dataset import file_schema
+from crawler.items import ArticleItem
+from crawler.migrate import migrate
 from crawler.state import ArticleState, open_state, state_location
 
 ARTICLES = 1_000_000
@@ -44,9 +50,9 @@ FIRST_ID = 1_100_000_000
 START = datetime(2017, 1, 1, tzinfo=UTC)
 
 
-def build(root: Path, articles: int, days: int, files_per_day: int) -> int:
-    """Write the dataset; the number of files."""
-    schema = arrow_schema(ArticleItem)
+def build(root: Path, articles: int, days: int, files_per_day: int, old: bool = False) -> int:
+    """Write the dataset (``old``: in the layout of before editions); the number of files."""
+    schema = file_schema(ArticleItem)
     per_day = articles // days
     files = 0
     fetched = datetime(2025, 1, 1, tzinfo=UTC)
@@ -62,7 +68,8 @@ def build(root: Path, articles: int, days: int, files_per_day: int) -> int:
         columns["published_at"] = pa.array(published, schema.field("published_at").type)
         columns["fetched_at"] = pa.array([fetched] * count, schema.field("fetched_at").type)
         table = pa.table(columns, schema=schema)
-        folder = root / f"date={START + timedelta(days=day):%Y-%m-%d}"
+        edition = "" if old else "edition=en/"
+        folder = root / f"{edition}date={START + timedelta(days=day):%Y-%m-%d}"
         folder.mkdir(parents=True)
         step = -(-count // files_per_day)
         for n, offset in enumerate(range(0, count, step)):
@@ -78,18 +85,30 @@ def main() -> None:
     parser.add_argument("--files-per-day", type=int, default=FILES_PER_DAY)
     parser.add_argument("--lookups", type=int, default=LOOKUPS)
     parser.add_argument("--flush-rows", type=int, default=FLUSH_ROWS)
+    parser.add_argument(
+        "--migrate", action="store_true", help="write the old layout and migrate it first"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="state-bench-") as tmp:
         root = Path(tmp) / "articles"
         started = time.perf_counter()
-        files = build(root, args.articles, args.days, args.files_per_day)
+        files = build(root, args.articles, args.days, args.files_per_day, old=args.migrate)
         print(
             f"dataset: {args.articles:,} articles in {files:,} files over {args.days:,} days"
             f" (written in {time.perf_counter() - started:.1f} s)"
         )
-        location = state_location(Settings({"DATASET_URI": str(root)}))
+        location = state_location(Config.from_settings(Settings({"DATASET_URI": str(root)})))
         assert location is not None
+        if args.migrate:
+            report = migrate(root)
+            print(
+                f"migration: {len(report.roots[0].partitions):,} date= folders,"
+                f" {report.roots[0].files:,} files moved, state rebuilt"
+                f" ({report.state_articles:,} articles) in {report.secs:.2f} s"
+            )
+            for path in Path(location.path).parent.glob(f"{Path(location.path).name}*"):
+                path.unlink()  # so that the rebuild below is measured as without --migrate
 
         state, report = open_state(location)
         print(f"rebuild from the dataset: {report.secs:.2f} s ({report.rows:,} rows)")
@@ -110,7 +129,7 @@ def main() -> None:
         absent = [FIRST_ID + args.articles + rng.randrange(10**6) for _ in range(args.lookups)]
         for label, ids in (("stored", present), ("not stored", absent)):
             started = time.perf_counter()
-            hits = sum(state.contains(i) for i in ids)
+            hits = sum(state.contains("en", i) for i in ids)
             per = (time.perf_counter() - started) / len(ids)
             print(f"contains(), {label}: {per * 1e6:.1f} µs per lookup ({hits:,} hits)")
 
@@ -121,7 +140,7 @@ def main() -> None:
         ]
         started = time.perf_counter()
         with state.writing():
-            new, _, same = state.new_versions(batch)
+            new, _, same = state.new_versions("en", batch)
         print(
             f"new_versions() for a flush of {len(batch):,} rows: "
             f"{(time.perf_counter() - started) * 1e3:.1f} ms ({len(new)} new, {len(same)} stored)"

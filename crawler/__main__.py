@@ -3,6 +3,8 @@
 - ``compact DATASET_URI [--rejects REJECTS_URI]``: merge each partition's files, keeping the
   latest version of each article, and of the rejects the latest of each URL not stored as an
   article (``crawler.compact``).
+- ``migrate DATASET_URI [--rejects REJECTS_URI]``: move a dataset written before editions
+  (``date=`` folders at its top) into ``edition=en/`` (``crawler.migrate``).
 - ``report DATASET_URI [--rejects REJECTS_URI] --out report.html``: one self-contained HTML page of
   what the dataset holds and how its crawl jobs went (``crawler.report``).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = ("compact", "report")
+COMMANDS = ("compact", "migrate", "report")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from crawler import report
 
         return report.main(args[1:])
+    if args[0] == "migrate":
+        from crawler import migrate
+
+        return migrate.main(args[1:])
     from crawler import compact
 
     return compact.main(args[1:])

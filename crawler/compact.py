@@ -2,11 +2,13 @@
 partition, latest versions only.
 
 Incremental crawls leave many small files (one per partition per flush), and ``refresh`` adds
-versions of changed articles. Compaction rewrites each partition that has more than one file, an
-article more than once, or a file of an older schema (written before a column was added, such as
-``layout``: the column is empty in its rows), as one file (more past ``FILE_ROWS`` rows) in the
-current schema holding the latest version (greatest ``fetched_at``) of each article, sorted by
-``published_at``.
+versions of changed articles. Compaction rewrites each partition (``edition=<code>/date=<day>``)
+that has more than one file, an article more than once, or a file of an older schema (written
+before a column was added, such as ``layout``: the column is empty in its rows), as one file (more
+past ``FILE_ROWS`` rows) in the current schema holding the latest version (greatest
+``fetched_at``) of each article, sorted by ``published_at``. An article is its edition and its id
+(ids are unique only within an edition): a partition holds one edition's rows, and "a later
+version in another partition" is looked up in the state under that edition.
 
 The swap is atomic for readers. A partition's new files are written to a staging folder next to
 the dataset root (``.<root name>.compact-<id>/``, on the same filesystem and outside the dataset,
@@ -26,25 +28,28 @@ at the last moment is moved into the new one after the swap.
 The rejects dataset (``--rejects``; :func:`compact_rejects`) is compacted the same way, after the
 articles: every re-run rejects the same pages again, so it keeps one reject per URL, the latest
 (greatest ``fetched_at``), and none for a URL whose article (``crawler.urls.article_id``) the
-articles dataset now holds (its state says so); a reject of a URL that is no article (a listing)
-just keeps its latest. Rejects are partitioned by the date of ``fetched_at``, so a URL's latest
-reject is in the latest of its partitions: a first pass reads the ``url`` and ``fetched_at`` of
-the whole dataset, and each partition then keeps a URL's reject only if none is newer anywhere.
-Partitions are swapped one by one in ascending date order (each under the articles state's write
-lock, which serializes compactions and the "is it stored?" answer), so, to a reader, a URL's
-rejects go oldest first: at every moment a URL shows its latest reject, perhaps beside older ones
-in partitions not swapped yet; a URL stored as an article shows its latest reject or none; never
-an older reject without the latest (the descending order would show one for a moment, as the
-latest of a stored URL). Reject writers take no lock: a file a
-crawl renames into a partition during its swap is moved into the new folder as above, and so is
-a temp file being written there, so that the writer's rename finds it. Only a rename in the
-instant between the exchange and that move fails ("file not found"); that flush, like any failed
-write, keeps its rows for the next one: nothing is lost or written twice.
+articles dataset now holds (its state says so, under the edition of the reject's partition, the
+edition of the URL's host); a reject of a URL that is no article (a listing) just keeps its
+latest. Rejects are partitioned by the date of ``fetched_at``, so a URL's latest reject is in the
+latest of its partitions: a first pass reads the ``url`` and ``fetched_at`` of the whole dataset,
+and each partition then keeps a URL's reject only if none is newer anywhere. Partitions are
+swapped one by one in ascending date order, a day's editions in turn (each under the articles
+state's write lock, which serializes compactions and the "is it stored?" answer), so, to a
+reader, a URL's rejects go oldest first: at every moment a URL shows its latest reject, perhaps
+beside older ones in partitions not swapped yet; a URL stored as an article shows its latest
+reject or none; never an older reject without the latest (the descending order would show one
+for a moment, as the latest of a stored URL). Reject writers take no lock: a file a crawl renames
+into a partition during its swap is moved into the new folder as above, and so is a temp file
+being written there, so that the writer's rename finds it. Only a rename in the instant between
+the exchange and that move fails ("file not found"); that flush, like any failed write, keeps its
+rows for the next one: nothing is lost or written twice.
 
 Both compactions first remove the temp files killed crawls left (``_*.tmp``, older than any
 running writer could own: ``crawler.dataset.stale_temp_secs``).
 
-Only local datasets can be compacted (the swap is a rename).
+Only local datasets can be compacted (the swap is a rename), and only in the layout with editions:
+a dataset written before them stops compaction with the ``python -m crawler migrate`` command to
+run (``crawler.dataset.check_layout``).
 """
 
 from __future__ import annotations
@@ -69,8 +74,18 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from crawler import settings
-from crawler.dataset import dataset_files, remove_stale_temp_files, resolve_uri, stale_temp_secs
-from crawler.items import ArticleItem, RejectItem, arrow_schema
+from crawler.dataset import (
+    EDITION_FIELD,
+    check_layout,
+    dataset_files,
+    file_schema,
+    migrate_command,
+    partition_of,
+    remove_stale_temp_files,
+    resolve_uri,
+    stale_temp_secs,
+)
+from crawler.items import ArticleItem, RejectItem
 from crawler.pipelines.write import COMPRESSION, ROW_GROUP_ROWS
 from crawler.state import (
     STATE_FILE,
@@ -197,7 +212,7 @@ class Compactor:
         self.state = state
         self.root = root
         self.filesystem = pafs.LocalFileSystem()
-        self.schema = arrow_schema(self.item_class)
+        self.schema = file_schema(self.item_class)
         self.staging = staging
         self.stem = f"part-compact-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
 
@@ -212,7 +227,7 @@ class Compactor:
             report.temp_files_removed = len(removed)
             files = dataset_files(self.filesystem, self.root)
             self.prepare(files)
-            for partition in sorted({p.split("/")[0] for p in files}):
+            for partition in sorted({"/".join(p.split("/")[:2]) for p in files}, key=_by_date):
                 done = self.partition(partition)
                 if done is None:
                     report.skipped += 1
@@ -254,15 +269,16 @@ class Compactor:
         """The partition's files, under the write lock."""
         return dataset_files(self.filesystem, self.root, partition)
 
-    def keep(self, table: pa.Table) -> pa.Table:
-        """The rows of a partition to keep, under the write lock."""
+    def keep(self, table: pa.Table, edition: str) -> pa.Table:
+        """The rows of a partition of ``edition`` to keep, under the write lock."""
         raise NotImplementedError
 
     def swapped(self, old: list[str], new: list[str]) -> None:
         """The partition's ``old`` files were replaced by ``new`` ones, under the write lock."""
 
     def partition(self, partition: str) -> PartitionReport | None:
-        """Compact one partition folder (``date=YYYY-MM-DD``); ``None`` if already compact."""
+        """Compact one partition folder (``edition=<code>/date=YYYY-MM-DD``); ``None`` if
+        already compact."""
         with self.state.writing():
             files = self.files(partition)
             if not files:
@@ -273,14 +289,14 @@ class Compactor:
                 format="parquet",
                 filesystem=self.filesystem,
             ).to_table()
-            kept = self.keep(table)
+            kept = self.keep(table, partition_of(f"{partition}/").get(EDITION_FIELD.name, ""))
             if len(files) == 1 and kept.num_rows == table.num_rows and self.current(files[0]):
                 return None
             staged = self.staging / partition
             names = self._write(staged, kept)
             live = f"{self.root}/{partition}"
             exchange(str(staged), live)
-            self._rescue(staged, live, set(files))
+            self._rescue(staged, live, partition, set(files))
             shutil.rmtree(staged)
             self.swapped(files, [f"{partition}/{name}" for name in names])
         return PartitionReport(partition, len(files), len(names), table.num_rows, kept.num_rows)
@@ -293,7 +309,7 @@ class Compactor:
 
     def _write(self, folder: Path, table: pa.Table) -> list[str]:
         """Write ``table`` into ``folder`` in files of ``FILE_ROWS`` rows, synced to disk."""
-        folder.mkdir()
+        folder.mkdir(parents=True)
         names = []
         for seq, start in enumerate(range(0, table.num_rows, FILE_ROWS), start=1):
             name = f"{self.stem}-{seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
@@ -308,12 +324,12 @@ class Compactor:
         _fsync(folder)
         return names
 
-    def _rescue(self, old: Path, live: str, compacted: set[str]) -> None:
+    def _rescue(self, old: Path, live: str, partition: str, compacted: set[str]) -> None:
         """Move into the live folder what a lock-less writer put into the old one meanwhile:
         files it renamed in, and temp files it is writing, so that its rename finds them."""
         for path in old.iterdir():
             visible = path.suffix == ".parquet" and not path.name.startswith(("_", "."))
-            if visible and f"{Path(live).name}/{path.name}" not in compacted:
+            if visible and f"{partition}/{path.name}" not in compacted:
                 logger.warning("Moving %s, written during the swap, into %s", path, live)
                 path.rename(Path(live) / path.name)
             elif path.name.startswith("_") and path.name.endswith(".tmp"):
@@ -329,8 +345,9 @@ class ArticleCompactor(Compactor):
         self.state.sync(partition)
         return super().files(partition)
 
-    def keep(self, table: pa.Table) -> pa.Table:
-        return latest_versions(table, self.state.latest(set(table["article_id"].to_pylist())))
+    def keep(self, table: pa.Table, edition: str) -> pa.Table:
+        ids = set(table["article_id"].to_pylist())
+        return latest_versions(table, self.state.latest(edition, ids))
 
     def swapped(self, old: list[str], new: list[str]) -> None:
         self.state.replace_files(old, new)
@@ -367,11 +384,12 @@ class RejectCompactor(Compactor):
         pairs = zip(latest["url"].to_pylist(), latest["fetched_max"].to_pylist(), strict=True)
         self.newest = dict(pairs)
 
-    def keep(self, table: pa.Table) -> pa.Table:
+    def keep(self, table: pa.Table, edition: str) -> pa.Table:
         urls = {u for u in table["url"].to_pylist() if u is not None}
         ids = {u: article_id(u) for u in urls}
+        # The partition's edition is the one of its URLs' host (crawler.dataset.row_edition).
         stored_ids = self.state.latest(
-            {i for i in ids.values() if i is not None and i <= INT64_MAX}
+            edition, {i for i in ids.values() if i is not None and i <= INT64_MAX}
         )
         stored = {u for u, i in ids.items() if i in stored_ids}
         kept = latest_rejects(table, self.newest, stored)
@@ -382,6 +400,13 @@ class RejectCompactor(Compactor):
         return kept
 
 
+def _by_date(partition: str) -> tuple[str, str]:
+    """Sort key of ``edition=<code>/date=<day>``: the day first, so that swaps go in ascending
+    date order across editions."""
+    values = partition_of(f"{partition}/")
+    return values.get("date", ""), values.get(EDITION_FIELD.name, "")
+
+
 def _fsync(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
@@ -390,7 +415,7 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def _local_root(uri: str | os.PathLike[str]) -> str:
+def local_root(uri: str | os.PathLike[str]) -> str:
     """The root of a local dataset that exists, or ``ValueError``."""
     filesystem, root = resolve_uri(uri)
     root = root.rstrip("/")
@@ -438,6 +463,21 @@ def _open_state(root: str, state_path: str | None, timeout_secs: float) -> Artic
     return state
 
 
+def check_layouts(
+    uri: str | os.PathLike[str], rejects_uri: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse datasets written before editions, naming the migration command for both.
+
+    :raises crawler.dataset.LegacyLayoutError: a ``ValueError``
+    """
+    rejects = os.fspath(rejects_uri) if rejects_uri is not None else None
+    command = migrate_command(uri, rejects)
+    for setting, given in (("DATASET_URI", uri), ("REJECTS_URI", rejects)):
+        if given is not None:
+            root = local_root(given)
+            check_layout(pafs.LocalFileSystem(), root, f"{setting} {root}", command)
+
+
 def compact(
     uri: str | os.PathLike[str],
     *,
@@ -454,7 +494,8 @@ def compact(
         it, for the new files; default ``.<root name>.compact-<id>`` beside the root
     :param timeout_secs: how long to wait for a crawl's flush to release the write lock
     """
-    root = _local_root(uri)
+    root = local_root(uri)
+    check_layouts(uri)
     folder = _staging(root, staging)
     state = _open_state(root, state_path, timeout_secs)
     try:
@@ -481,14 +522,15 @@ def compact_rejects(
     :param staging: as in :func:`compact`, for the rejects root
     :param timeout_secs: as in :func:`compact`
     """
-    root = _local_root(uri)
-    articles = _local_root(articles_uri)
+    root = local_root(uri)
+    articles = local_root(articles_uri)
     if (
         root == articles
         or Path(root).is_relative_to(articles)
         or Path(articles).is_relative_to(root)
     ):
         raise ValueError(f"the rejects ({root}) and articles ({articles}) must be separate folders")
+    check_layouts(articles_uri, uri)
     folder = _staging(root, staging)
     state = _open_state(articles, state_path, timeout_secs)
     try:
@@ -527,7 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = {"state_path": args.state, "staging": args.staging, "timeout_secs": args.timeout}
     try:
         if args.rejects is not None:
-            _local_root(args.rejects)  # a typo fails before the articles are touched
+            local_root(args.rejects)  # a typo fails before the articles are touched
+        check_layouts(args.uri, args.rejects)
         print(compact(args.uri, **options).summary(), flush=True)
         if args.rejects is not None:
             print(compact_rejects(args.rejects, args.uri, **options).summary())

@@ -1,19 +1,29 @@
 """The on-disk layout of the articles and rejects datasets, and how to read them back.
 
 Both datasets are Hive-partitioned Parquet,
-``<root>/date=YYYY-MM-DD/part-<job>-<seq>-<uuid8>.parquet``: articles by the UTC date of
-``published_at``, rejects by that of ``fetched_at``; one schema from ``crawler.items.arrow_schema``.
-The ``date`` column lives only in the folder names; the readers here give it as ``date32``
-(DuckDB and Polars infer ``DATE``/``Date`` from the folder names too). Timestamps are
-``timestamp[us, tz=UTC]``; DuckDB reads them as ``TIMESTAMPTZ`` and hands them to Arrow in its
-session time zone (same instants).
+``<root>/edition=<code>/date=YYYY-MM-DD/part-<job>-<seq>-<uuid8>.parquet``: by edition first
+(``crawler/editions.json``: ``en``, ``es``, ``zh``...), so that a reader filtering one edition
+opens none of the others' files, then articles by the UTC date of ``published_at``, rejects by
+that of ``fetched_at``; one schema from ``crawler.items.arrow_schema``. The ``edition`` and
+``date`` columns live only in the folder names (:data:`PARTITIONING`); the readers here give
+``edition`` as a string in its place among the item's columns and ``date`` as ``date32`` at the
+end. DuckDB and Polars infer types from folder names, so declare them (``hive_types``;
+``schema=``). A row's edition is its item's ``edition``, else the edition of its URL's host
+(:func:`row_edition`), else ``none`` (:data:`NO_EDITION`: a reject of a URL on no edition's host;
+no edition code can be spelled so, and a ``_``-prefixed name would hide the folder from pyarrow).
+
+Datasets written before editions (``date=`` folders at the top, all ``en``) are moved into
+``edition=en/`` by ``python -m crawler migrate`` (``crawler.migrate``); a crawl or a compaction
+meeting one stops with :class:`LegacyLayoutError` (:func:`check_layout`), as a mixed layout would
+break every reader.
 
 Files being written are named ``_part-….parquet.tmp`` in the same folder and renamed into place.
 pyarrow skips them (leading ``_``); DuckDB and Polars do *not* skip hidden files, but a
 ``**/*.parquet`` glob does not match ``.tmp``. So read with a glob, never a bare folder::
 
     duckdb.sql("SELECT * FROM read_parquet('data/articles/**/*.parquet', "
-               "hive_partitioning = true, hive_types = {'date': 'DATE'}, union_by_name = true)")
+               "hive_partitioning = true, hive_types = {'edition': 'VARCHAR', 'date': 'DATE'},"
+               " union_by_name = true)")
     polars.scan_pyarrow_dataset(open_dataset("data/articles", ArticleItem))
 
 Files written before a column was added (``layout``, issue 9) lack it: :func:`open_dataset` gives
@@ -39,17 +49,90 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from crawler.editions import CODE
 from crawler.items import ArticleItem, RejectItem, arrow_schema
+from crawler.urls import edition_of
 
 if TYPE_CHECKING:
     from os import PathLike
 
+    from crawler.editions import EditionTable
+
 logger = logging.getLogger(__name__)
 
-PARTITION_FIELD = pa.field("date", pa.date32())
-"""The Hive partition column, as the readers give it."""
+EDITION_FIELD = pa.field("edition", pa.string())
+DATE_FIELD = pa.field("date", pa.date32())
+PARTITIONING = pa.schema([EDITION_FIELD, DATE_FIELD])
+"""The Hive partition columns, outermost first, as the readers give them."""
+PARTITION_NAMES = tuple(PARTITIONING.names)
+NO_EDITION = "none"
+"""The ``edition`` folder of rows whose URL is on no edition's host."""
 STALE_TEMP_MIN_SECS = 3600.0
 STALE_TEMP_LOCK_TIMEOUTS = 10  # times the state's lock timeout a temp file must be older than
+
+
+class LegacyLayoutError(ValueError):
+    """A dataset root in the layout of before editions (``date=`` folders at its top)."""
+
+
+def partition_folder(edition: str, date: str) -> str:
+    """The folder of a partition, relative to the root: ``edition=en/date=2024-04-10``."""
+    return f"edition={edition}/date={date}"
+
+
+def partition_of(path: str) -> dict[str, str]:
+    """The Hive partition values a path relative to the root carries: ``{"edition": "en",
+    "date": "2024-04-10"}`` for ``edition=en/date=2024-04-10/part-….parquet``."""
+    values = {}
+    for part in path.split("/")[:-1]:
+        name, sep, value = part.partition("=")
+        if sep and name in PARTITION_NAMES:
+            values[name] = value
+    return values
+
+
+def row_edition(edition: str | None, url: str | None, editions: EditionTable | None) -> str:
+    """The ``edition`` folder of a row: its own ``edition`` (the normalizer's, the spider's),
+    else the edition of its URL's host, else :data:`NO_EDITION`.
+
+    :param editions: the table (``Config.editions``); the packaged one if not given
+    """
+    if isinstance(edition, str) and CODE.match(edition):
+        return edition  # a code: safe in a folder name
+    found = edition_of(url, editions) if isinstance(url, str) and url else None
+    return found.code if found is not None else NO_EDITION
+
+
+def legacy_folders(filesystem: pafs.FileSystem, root: str) -> list[str]:
+    """The ``date=`` folders at the top of a root: the layout of before editions."""
+    selector = pafs.FileSelector(root, recursive=False, allow_not_found=True)
+    return sorted(
+        info.base_name
+        for info in filesystem.get_file_info(selector)
+        if info.type == pafs.FileType.Directory and info.base_name.startswith("date=")
+    )
+
+
+def check_layout(filesystem: pafs.FileSystem, root: str, setting: str, command: str) -> None:
+    """Refuse a root written before editions: a crawl or compaction adding ``edition=`` folders
+    beside its ``date=`` ones would leave a layout no reader can read as one dataset.
+
+    :param setting: what the root was given as, for the message: ``DATASET_URI = '…'``
+    :param command: the migration command line to run, for the message
+    :raises LegacyLayoutError: one line naming ``setting`` and ``command``
+    """
+    old = legacy_folders(filesystem, root)
+    if old:
+        raise LegacyLayoutError(
+            f"{setting} holds a dataset written before editions ({len(old)} date= folders at"
+            f" its top, e.g. {old[0]}): migrate it first with: {command}"
+        )
+
+
+def migrate_command(dataset_uri: str | PathLike[str], rejects_uri: str | None = None) -> str:
+    """The ``python -m crawler migrate`` command line for a dataset (and its rejects)."""
+    command = f"python -m crawler migrate {os.fspath(dataset_uri)}"
+    return f"{command} --rejects {rejects_uri}" if rejects_uri else command
 
 
 def resolve_uri(uri: str | PathLike[str]) -> tuple[pafs.FileSystem, str]:
@@ -74,7 +157,8 @@ def dataset_files(filesystem: pafs.FileSystem, root: str, folder: str = "") -> l
 
     :param filesystem: as from :func:`resolve_uri`
     :param root: the dataset root, as from :func:`resolve_uri`
-    :param folder: only the files under this folder of the root, e.g. ``date=2024-04-10``
+    :param folder: only the files under this folder of the root, e.g.
+        ``edition=en/date=2024-04-10``
     """
     base = f"{root}/{folder}" if folder else root
     selector = pafs.FileSelector(base, recursive=True, allow_not_found=True)
@@ -150,9 +234,24 @@ def new_job_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def file_schema(item_class: type) -> pa.Schema:
+    """The schema of a dataset's files: the item's columns but the partition ones
+    (``edition`` lives in the folder names)."""
+    schema = arrow_schema(item_class)
+    for name in PARTITION_NAMES:
+        if name in schema.names:
+            schema = schema.remove(schema.get_field_index(name))
+    return schema
+
+
 def dataset_schema(item_class: type) -> pa.Schema:
-    """The schema of a dataset as read back: the item's columns plus ``date``."""
-    return arrow_schema(item_class).append(PARTITION_FIELD)
+    """The schema of a dataset as read back: the item's columns (``edition`` among them, from
+    the folder names) plus ``date``."""
+    schema = arrow_schema(item_class)
+    for field in PARTITIONING:
+        if field.name not in schema.names:
+            schema = schema.append(field)
+    return schema
 
 
 def open_dataset(uri: str | PathLike[str], item_class: type) -> ds.Dataset:
@@ -167,15 +266,15 @@ def open_dataset(uri: str | PathLike[str], item_class: type) -> ds.Dataset:
         filesystem=filesystem,
         format="parquet",
         schema=dataset_schema(item_class),
-        partitioning=ds.partitioning(pa.schema([PARTITION_FIELD]), flavor="hive"),
+        partitioning=ds.partitioning(PARTITIONING, flavor="hive"),
     )
 
 
 def read_articles(uri: str | PathLike[str] = "data/articles") -> pa.Table:
-    """The whole articles dataset as one table, with ``date`` as ``date32``."""
+    """The whole articles dataset as one table, with ``edition`` and ``date`` (``date32``)."""
     return open_dataset(uri, ArticleItem).to_table()
 
 
 def read_rejects(uri: str | PathLike[str] = "data/rejects") -> pa.Table:
-    """The whole rejects dataset as one table, with ``date`` as ``date32``."""
+    """The whole rejects dataset as one table, with ``edition`` and ``date`` (``date32``)."""
     return open_dataset(uri, RejectItem).to_table()

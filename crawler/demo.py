@@ -107,14 +107,24 @@ def crawl(base_url: str) -> int:
     return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode
 
 
+# The partition columns' types declared, not guessed from the folder names (crawler.dataset).
+HIVE_OPTIONS = (
+    "hive_partitioning = true, hive_types = {'edition': 'VARCHAR', 'date': 'DATE'},"
+    " union_by_name = true"
+)
+
+
 def summarize(articles: Path, rejects: Path) -> str:
     """Articles per day, top tags and one sample row, straight from the Parquet files."""
     import duckdb  # imported here: only the summary needs it
 
     con = duckdb.connect()
-    source = f"read_parquet('{articles}/**/*.parquet', hive_partitioning = true)"
-    total, days = con.execute(f"SELECT count(*), count(DISTINCT date) FROM {source}").fetchone()
-    lines = [f"Dataset {articles}: {total} articles over {days} days"]
+    source = f"read_parquet('{articles}/**/*.parquet', {HIVE_OPTIONS})"
+    total, days, editions = con.execute(
+        f"SELECT count(*), count(DISTINCT date), string_agg(DISTINCT edition, ', ' ORDER BY"
+        f" edition) FROM {source}"
+    ).fetchone()
+    lines = [f"Dataset {articles}: {total} articles over {days} days (editions: {editions})"]
     per_day = con.execute(
         f"SELECT date, count(*) AS n FROM {source} GROUP BY date ORDER BY n DESC, date LIMIT 5"
     ).fetchall()
@@ -135,7 +145,7 @@ def summarize(articles: Path, rejects: Path) -> str:
     if rejects.exists():
         reasons = con.execute(
             f"SELECT reason, count(*) FROM read_parquet('{rejects}/**/*.parquet',"
-            " hive_partitioning = true) GROUP BY reason ORDER BY 2 DESC"
+            f" {HIVE_OPTIONS}) GROUP BY reason ORDER BY 2 DESC"
         ).fetchall()
         lines.append("  rejects: " + (", ".join(f"{r} ({n})" for r, n in reasons) or "none"))
     return "\n".join(lines)

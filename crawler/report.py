@@ -4,6 +4,7 @@ dataset holds and how its crawls went, as one self-contained HTML page.
 The page opens offline: charts are matplotlib figures inlined as SVG (Agg backend, text kept as
 text), tables are plain HTML, the only style sheet is inline; nothing is fetched. It shows:
 
+- articles and rejects per edition (``edition=`` folders), with their first and last day;
 - articles per day, by section (is the crawl keeping up?);
 - field coverage per day, the share of rows with each field non-empty (a markup change shows as a
   drop);
@@ -56,8 +57,8 @@ COVERAGE_FIELDS = (
     "modified_at",
     "word_count",
 )
-ARTICLE_COLUMNS = ("date", "job_id", "fetched_at", "layout", *COVERAGE_FIELDS)
-REJECT_COLUMNS = ("date", "job_id", "reason")
+ARTICLE_COLUMNS = ("edition", "date", "job_id", "fetched_at", "layout", *COVERAGE_FIELDS)
+REJECT_COLUMNS = ("edition", "date", "job_id", "reason")
 LIST_FIELDS = frozenset({"tags", "authors"})
 TEXT_FIELDS = frozenset({"headline", "description", "section", "image_url"})
 TOP_N = 15  # rows in the top tags/authors/sections tables
@@ -312,6 +313,20 @@ class Report:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
 
+    def editions(self) -> str:
+        rows = self.rows(
+            "WITH a AS (SELECT edition, count(*) AS n, min(date) AS first, max(date) AS last"
+            " FROM articles GROUP BY edition),"
+            " r AS (SELECT edition, count(*) AS n FROM rejects GROUP BY edition)"
+            " SELECT coalesce(a.edition, r.edition), coalesce(a.n, 0), coalesce(r.n, 0),"
+            " a.first, a.last FROM a FULL OUTER JOIN r ON a.edition = r.edition"
+            " ORDER BY 2 DESC, 1"
+        )
+        if not rows:
+            return empty("No articles or rejects in the dataset.")
+        headers = ("edition", "articles", "rejects", "first day", "last day")
+        return table(headers, rows, "editions")
+
     def per_day(self) -> str:
         rows = self.rows(
             "SELECT date, coalesce(nullif(trim(section), ''), '(none)'), count(*)"
@@ -493,7 +508,7 @@ class Report:
                 f" files, {len(partitions)} partitions.{hint}</p>"
             )
             fig, ax = new_axes()
-            names = [p[0].removeprefix("date=") for p in partitions]
+            names = [short_partition(p[0]) for p in partitions]
             ax.bar(range(len(names)), [p[1] for p in partitions], color="#5c6bc0", width=0.8)
             ax.set_ylabel("files")
             tidy_x(ax, names)
@@ -513,6 +528,13 @@ class Report:
     def html(self) -> str:
         """The whole page."""
         blocks = [
+            section(
+                "editions",
+                "Editions",
+                "Articles and rejects of each edition (its edition= folder): an edition with"
+                " rejects and no articles is blocked or has changed its pages.",
+                self.editions(),
+            ),
             section(
                 "articles-per-day",
                 "Articles per day, by section",
@@ -571,6 +593,12 @@ class Report:
             f"{'' if self.rejects_uri else ' (no rejects dataset given)'}. Generated"
             f" {generated}.</p>" + "".join(blocks) + "</body></html>\n"
         )
+
+
+def short_partition(partition: str) -> str:
+    """A chart label for a partition folder: ``en 2024-04-10`` for
+    ``edition=en/date=2024-04-10``."""
+    return " ".join(part.partition("=")[2] or part for part in partition.split("/"))
 
 
 def verdict(record: Health | None) -> str:

@@ -1,8 +1,10 @@
 """What the articles dataset already holds, so that a crawl fetches and writes only what is new.
 
 The state is a SQLite database beside the dataset, ``<DATASET_URI>/_state/articles.sqlite``
-(schema: ``crawler/state.sql``): for each article in the dataset, the ``content_hash`` and
-``fetched_at`` of its latest version; and the dataset files whose rows it has taken in. Readers
+(schema: ``crawler/state.sql``): for each article in the dataset, keyed by its edition and id
+(ids are unique only within an edition; the edition is the ``edition=`` folder of its files), the
+``content_hash`` and ``fetched_at`` of its latest version; and the dataset files whose rows it
+has taken in. Readers
 of the dataset never see it (pyarrow skips ``_`` folders; its names do not match
 ``**/*.parquet``). It is derived from the dataset, never the other way round:
 
@@ -28,8 +30,9 @@ Settings:
   lock before it fails (its rows stay buffered for the next flush).
 
 ``SkipStoredMiddleware``, a spider middleware, drops requests for stored articles before they are
-scheduled (stat ``sputnik/state/skipped-stored``), unless the spider has ``refresh`` set. Under
-``refresh`` the writer still compares: an unchanged article is not written again
+scheduled (the edition of the request's public URL, ``request.meta["public_url"]``, and its id;
+stat ``sputnik/state/skipped-stored``), unless the spider has ``refresh`` set. Under ``refresh``
+the writer still compares: an unchanged article is not written again
 (``sputnik/writer/skipped-unchanged``), a changed one is written as a new row
 (``sputnik/writer/articles-changed``).
 """
@@ -55,7 +58,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.config import get_config
-from crawler.dataset import dataset_files, resolve_uri
+from crawler.dataset import EDITION_FIELD, dataset_files, partition_of, resolve_uri, row_edition
 from crawler.errors import error_reject
 from crawler.urls import article_id
 
@@ -70,7 +73,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: articles keyed by (edition, article_id)
 STATE_FOLDER = "_state"
 STATE_FILE = "articles.sqlite"
 LOOKUP_CHUNK = 500  # ids per "IN (...)" query
@@ -79,8 +82,8 @@ READ_CHUNK = 256  # files read ahead of the inserts, at most
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COLUMNS = ["article_id", "content_hash", "fetched_at"]
 UPSERT = (
-    "INSERT INTO articles (article_id, content_hash, fetched_at) VALUES (?, ?, ?)"
-    " ON CONFLICT (article_id) DO UPDATE SET"
+    "INSERT INTO articles (edition, article_id, content_hash, fetched_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (edition, article_id) DO UPDATE SET"
     " content_hash = excluded.content_hash, fetched_at = excluded.fetched_at"
     " WHERE excluded.fetched_at >= articles.fetched_at"
 )
@@ -204,10 +207,11 @@ class ArticleState:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def contains(self, article: int) -> bool:
-        """Whether the dataset holds a version of article ``article`` (its ``article_id``)."""
-        query = "SELECT 1 FROM articles WHERE article_id = ?"
-        return self._db.execute(query, (article,)).fetchone() is not None
+    def contains(self, edition: str, article: int) -> bool:
+        """Whether the dataset holds a version of article ``article`` (its ``article_id``) of
+        ``edition`` (its code)."""
+        query = "SELECT 1 FROM articles WHERE edition = ? AND article_id = ?"
+        return self._db.execute(query, (edition, article)).fetchone() is not None
 
     def count(self) -> int:
         """Articles in the dataset."""
@@ -217,8 +221,9 @@ class ArticleState:
         """The dataset files whose rows the state holds, relative to the root."""
         return {path for (path,) in self._db.execute("SELECT path FROM files")}
 
-    def latest(self, articles: Iterable[int]) -> dict[int, tuple[str, int]]:
-        """``article_id -> (content_hash, fetched_at in µs)`` of the latest stored versions."""
+    def latest(self, edition: str, articles: Iterable[int]) -> dict[int, tuple[str, int]]:
+        """``article_id -> (content_hash, fetched_at in µs)`` of the latest stored versions of
+        articles of ``edition``."""
         ids = list(articles)
         found: dict[int, tuple[str, int]] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -226,9 +231,9 @@ class ArticleState:
             marks = ",".join("?" * len(chunk))
             query = (
                 "SELECT article_id, content_hash, fetched_at FROM articles"
-                f" WHERE article_id IN ({marks})"
+                f" WHERE edition = ? AND article_id IN ({marks})"
             )
-            for article, content_hash, fetched in self._db.execute(query, chunk):
+            for article, content_hash, fetched in self._db.execute(query, [edition, *chunk]):
                 found[article] = (content_hash, fetched)
         return found
 
@@ -251,15 +256,16 @@ class ArticleState:
             raise
         self._db.execute("COMMIT")
 
-    def new_versions(self, rows: list[Row]) -> tuple[list[Row], int, list[Row]]:
-        """Rows to write, how many of them are new versions of stored articles, and the rows
-        whose content the dataset already holds (not to write).
+    def new_versions(self, edition: str, rows: list[Row]) -> tuple[list[Row], int, list[Row]]:
+        """Rows of ``edition`` to write, how many of them are new versions of stored articles,
+        and the rows whose content the dataset already holds (not to write).
 
         A row is to write when its article is not stored, or when its ``content_hash`` differs
         from the latest stored version's. *In a write transaction*, so that the answer still
         holds when the rows are recorded.
         """
-        latest = {k: v[0] for k, v in self.latest({r["article_id"] for r in rows}).items()}
+        ids = {r["article_id"] for r in rows}
+        latest = {k: v[0] for k, v in self.latest(edition, ids).items()}
         new: list[Row] = []
         same: list[Row] = []
         changed = 0
@@ -274,11 +280,12 @@ class ArticleState:
             latest[row["article_id"]] = content_hash
         return new, changed, same
 
-    def record(self, path: str, rows: Iterable[Row]) -> None:
-        """Note that the file ``path`` (relative to the root) holds ``rows``. *In a write
-        transaction*, committed once the file is in place."""
+    def record(self, path: str, edition: str, rows: Iterable[Row]) -> None:
+        """Note that the file ``path`` (relative to the root) holds ``rows`` of ``edition``.
+        *In a write transaction*, committed once the file is in place."""
         values = [
-            (r["article_id"], r.get("content_hash") or "", micros(r["fetched_at"])) for r in rows
+            (edition, r["article_id"], r.get("content_hash") or "", micros(r["fetched_at"]))
+            for r in rows
         ]
         self._db.executemany(UPSERT, values)
         self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
@@ -293,8 +300,9 @@ class ArticleState:
     def sync(self, folder: str = "") -> SyncReport:
         """Take in the dataset files the state does not know; rebuild if a known one is gone.
 
-        :param folder: only look at this folder of the dataset (e.g. ``date=2024-04-10``), as
-            compaction does for the partition it holds the lock for
+        :param folder: only look at this folder of the dataset (e.g.
+            ``edition=en/date=2024-04-10``), as compaction does for the partition it holds the
+            lock for
         """
         started = time.perf_counter()
         with self.writing():
@@ -312,6 +320,17 @@ class ArticleState:
             rows = self._take_in(new)
         return SyncReport(len(new), rows, rebuilt, time.perf_counter() - started)
 
+    def rebuild(self) -> SyncReport:
+        """Forget everything and take in every file of the dataset again (as after a migration
+        moved them all). *In a write transaction* when called inside one."""
+        started = time.perf_counter()
+        with self.writing():
+            self._db.execute("DELETE FROM articles")
+            self._db.execute("DELETE FROM files")
+            present = dataset_files(self.filesystem, self.root)
+            rows = self._take_in(present)
+        return SyncReport(len(present), rows, True, time.perf_counter() - started)
+
     def _take_in(self, paths: list[str]) -> int:
         rows = 0
         # Reading a file's footer costs about a millisecond: read several at once.
@@ -319,6 +338,18 @@ class ArticleState:
             for start in range(0, len(paths), READ_CHUNK):
                 chunk = paths[start : start + READ_CHUNK]
                 for path, table in zip(chunk, pool.map(self._read_keys, chunk), strict=True):
+                    edition = partition_of(path).get(EDITION_FIELD.name)
+                    if edition is None:
+                        # Outside any edition= folder (a layout of before editions, which
+                        # crawls refuse): its rows have no key; left unknown.
+                        logger.error(
+                            "%s/%s is in no edition= folder: not in the dataset state (run"
+                            " python -m crawler migrate %s)",
+                            self.root,
+                            path,
+                            self.root,
+                        )
+                        continue
                     if isinstance(table, Exception):
                         # Left unknown, so the next sync tries again.
                         logger.error(
@@ -327,6 +358,7 @@ class ArticleState:
                         continue
                     table = table.filter(pc.is_valid(table["article_id"]))
                     values = zip(
+                        [edition] * table.num_rows,
                         table["article_id"].to_pylist(),
                         pc.fill_null(table["content_hash"], "").to_pylist(),
                         pc.fill_null(table["fetched_at"].cast(pa.int64()), 0).to_pylist(),
@@ -352,6 +384,13 @@ def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
     A database that is not one (a torn copy, another program's file) is moved aside as
     ``<name>.broken-<time>`` and rebuilt from the dataset.
     """
+    state = connect_state(location)
+    return state, state.sync()
+
+
+def connect_state(location: StateLocation) -> ArticleState:
+    """Open a dataset's state as it is (a database that is not one moved aside, as in
+    :func:`open_state`), not synced with the dataset."""
     try:
         state = ArticleState(location)
     except sqlite3.DatabaseError as exc:
@@ -361,13 +400,15 @@ def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
         logger.warning("The dataset state %s is unreadable (%s): rebuilding it", location.path, exc)
         Path(location.path).rename(aside)
         state = ArticleState(location)
-    return state, state.sync()
+    return state
 
 
 class SkipStoredMiddleware:
     """Drop requests for articles the dataset already holds, before they are scheduled.
 
-    An article request is one whose URL path is an article's (``crawler.urls.article_id``).
+    An article request is one whose URL path is an article's (``crawler.urls.article_id``); its
+    article is that id in the edition of its public URL (``request.meta["public_url"]``, else
+    its URL) by the crawl's table of editions.
     Each one dropped is counted in ``sputnik/state/skipped-stored``. Off when the spider's
     ``refresh`` attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A
     lookup that fails makes that article an ``extract-error`` reject (``crawler.errors``); the
@@ -375,10 +416,12 @@ class SkipStoredMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        location = state_location(get_config(crawler))
+        config = get_config(crawler)
+        location = state_location(config)
         if location is None:
             raise NotConfigured
         self.location = location
+        self.editions = config.editions
         self.crawler = crawler
         self.state: ArticleState | None = None
 
@@ -409,8 +452,12 @@ class SkipStoredMiddleware:
         if self.state is None or not isinstance(result, Request):
             return result
         try:
-            article = article_id(result.url)
-            stored = article is not None and self.state.contains(article)
+            # The article's key: the edition of its public URL's host, and its id.
+            public = result.meta.get("public_url") or result.url
+            article = article_id(public)
+            stored = article is not None and self.state.contains(
+                row_edition(None, public, self.editions), article
+            )
         except Exception as exc:
             meta = result.meta
             parent = response.meta.get("depth", 0) + 1 if response is not None else 0

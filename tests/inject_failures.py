@@ -67,7 +67,9 @@ class InjectFailures:
             validate.reject_missing,
         )
         ArticleState.contains = _fail_when(  # type: ignore[method-assign]
-            lambda state, article: article == STATE_FAILS_ID, "state", ArticleState.contains
+            lambda state, edition, article: article == STATE_FAILS_ID,
+            "state",
+            ArticleState.contains,
         )
         SputnikSpider.listed_urls = _fail_when(  # type: ignore[method-assign]
             lambda spider, response: response.url.endswith(FAILING_LISTING),

@@ -92,7 +92,7 @@ def test_compaction_keeps_the_latest_rows_in_fewer_files(tmp_path):
     assert {p.parent.name for p in files} == {p.parent.name for p in before_files}
     assert report.skipped == 0 and len(report.partitions) == DAYS
     # Every column survives, schema and all.
-    assert pq.read_schema(files[0]).remove_metadata() == arrow_schema(ArticleItem)
+    assert pq.read_schema(files[0]).remove_metadata() == dataset.file_schema(ArticleItem)
     row = next(r for r in after.to_pylist() if r["article_id"] == 4_000_003)
     assert row["url"].endswith("story-4000003.html") and row["headline"] == "Story 3"
     # The moved article: only its later version, in its new day.
@@ -101,6 +101,43 @@ def test_compaction_keeps_the_latest_rows_in_fewer_files(tmp_path):
     # Nothing staged is left beside the dataset, and a second run has nothing to do.
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert compaction.compact(root).skipped == DAYS
+
+
+def spanish(i: int, version: int = 0) -> ArticleItem:
+    """``article(i, version)``'s id on the es edition: another article, with its own text."""
+    item = article(i, version)
+    item.url = item.url.replace("sputnikglobe.com", "noticiaslatam.lat")
+    item.edition, item.content_hash = "es", f"es-{item.content_hash}"
+    return item
+
+
+def test_compaction_keeps_each_editions_latest_apart(tmp_path):
+    """Two editions with the same ids: the latest version of each (edition, id)."""
+    root = tmp_path / "articles"
+    ids = range(0, DAYS * PER_DAY, 3)
+    first = [article(i) for i in ids] + [spanish(i) for i in ids]
+    asyncio.run(feed(make_writer(tmp_path, job_id="one", DATASET_FLUSH_ROWS=7), first))
+    # en's odd ids change, es's even ones; es's even ones later than en's versions 1.
+    changed = [article(i, 1) for i in ids if i % 2] + [spanish(i, 2) for i in ids if not i % 2]
+    asyncio.run(feed(make_writer(tmp_path, job_id="two", DATASET_FLUSH_ROWS=5), changed))
+    report = compaction.compact(root)
+    after = dataset.read_articles(root)
+    got = sorted(columns(after, "edition", "article_id", "content_hash"))
+    expected = sorted(
+        [("en", 4_000_000 + i, f"{i}:v{i % 2}") for i in ids]
+        + [("es", 4_000_000 + i, f"es-{i}:v{0 if i % 2 else 2}") for i in ids]
+    )
+    assert got == expected
+    folders = {p.parent.relative_to(root).as_posix() for p in visible_files(root)}
+    assert {f.split("/")[0] for f in folders} == {"edition=en", "edition=es"}
+    assert len(visible_files(root)) == len(folders) == len(report.partitions)
+    # Swapped in ascending date order, a day's editions in turn.
+    order = [p.partition for p in report.partitions]
+    assert order == sorted(order, key=lambda p: (p.split("/")[1], p.split("/")[0]))
+    state, synced = open_state(state_location_for(root))
+    assert not synced.rebuilt and state.count() == 2 * len(ids)
+    assert state.latest("es", [4_000_000])[4_000_000][0] == "es-0:v2"
+    assert state.latest("en", [4_000_000])[4_000_000][0] == "0:v0"
 
 
 def test_state_stays_consistent_through_compaction(tmp_path):
@@ -204,7 +241,7 @@ def test_a_file_renamed_in_during_the_swap_is_kept(tmp_path, monkeypatch):
         if Path(live).name == f"date={T0:%Y-%m-%d}" and not list(Path(live).glob("*late*")):
             table = pa.Table.from_pylist(
                 [{f: getattr(late, f) for f in arrow_schema(ArticleItem).names}],
-                schema=arrow_schema(ArticleItem),
+                schema=dataset.file_schema(ArticleItem),
             )
             pq.write_table(table, Path(live) / "part-late-00001-00000000.parquet")
         real_exchange(staged, live)
@@ -213,7 +250,8 @@ def test_a_file_renamed_in_during_the_swap_is_kept(tmp_path, monkeypatch):
     compaction.compact(root)
     ids = dataset.read_articles(root)["article_id"].to_pylist()
     assert 4_005_000 in ids
-    assert (root / f"date={T0:%Y-%m-%d}" / "part-late-00001-00000000.parquet").exists()
+    late_file = root / "edition=en" / f"date={T0:%Y-%m-%d}" / "part-late-00001-00000000.parquet"
+    assert late_file.exists()
 
 
 def test_compact_command(tmp_path):

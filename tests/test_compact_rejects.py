@@ -127,12 +127,32 @@ def test_compaction_keeps_the_latest_reject_per_url_and_none_for_stored_articles
     assert sum(p.rows_after for p in report.partitions) == len(after)
     row = next(r for r in after if r["url"] == listing(1))
     assert (row["status"], row["depth"], row["reason"]) == (200, 1, "missing-headline")
-    assert pq.read_schema(files[0]).remove_metadata() == arrow_schema(RejectItem)
+    assert pq.read_schema(files[0]).remove_metadata() == dataset.file_schema(RejectItem)
     # Nothing staged is left beside the dataset; the articles and their state are untouched.
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert dataset.read_articles(tmp_path / "articles").num_rows == len(STORED)
     again = compaction.compact_rejects(root, tmp_path / "articles")
     assert again.partitions == [] and again.skipped == len(files)
+
+
+def test_stored_is_asked_in_the_rejects_edition(tmp_path):
+    """Ids are unique only within an edition: a reject goes when its own edition stores its id."""
+    root = tmp_path / "rejects"
+    spanish = {n: url(n).replace("sputnikglobe.com", "noticiaslatam.lat") for n in range(4)}
+    items = [reject(url(n), day) for n in range(4) for day in (0, 1)]
+    items += [reject(spanish[n], day) for n in range(4) for day in (0, 1)]
+    asyncio.run(feed(make_writer(tmp_path, job_id="run", DATASET_FLUSH_ROWS=3), items))
+    en_article, es_article = stored_article(2), stored_article(3)
+    es_article.url, es_article.edition = spanish[3], "es"
+    asyncio.run(feed(make_writer(tmp_path, job_id="later"), [en_article, es_article]))
+    report = compaction.compact_rejects(root, tmp_path / "articles")
+    after = rejects(root)
+    kept = sorted((r["edition"], r["url"]) for r in after)
+    assert kept == sorted(
+        [("en", url(n)) for n in (0, 1, 3)] + [("es", spanish[n]) for n in (0, 1, 2)]
+    )
+    assert {r["detail"] for r in after} == {"day 1"}
+    assert {p.partition.split("/")[0] for p in report.partitions} == {"edition=en", "edition=es"}
 
 
 def test_readers_always_see_each_urls_latest_reject_or_none(tmp_path, monkeypatch):
@@ -207,7 +227,7 @@ def test_a_flush_caught_by_a_swap_keeps_its_rows(tmp_path, monkeypatch, caplog):
     asyncio.run(feed(live, fresh))
     monkeypatch.undo()
     (swap,) = swaps
-    assert f"date={today:%Y-%m-%d}" in [p.partition for p in swap.partitions]
+    assert f"edition=en/date={today:%Y-%m-%d}" in [p.partition for p in swap.partitions]
     assert "being written during the swap" in caplog.text
     assert "sputnik/writer/write-errors" not in stats(
         live
@@ -250,7 +270,8 @@ def test_rejects_compaction_beside_a_running_crawl(tmp_path):
     finally:
         done.set()
         thread.join()
-    swaps = sum(p.partition == f"date={now:%Y-%m-%d}" for r in reports for p in r.partitions)
+    today = f"edition=en/date={now:%Y-%m-%d}"
+    swaps = sum(p.partition == today for r in reports for p in r.partitions)
     assert swaps >= 3, "today's partition was swapped while the crawl wrote into it"
     assert stats(writer)["sputnik/writer/rejects-written"] == len(fresh)  # nothing lost
     compaction.compact_rejects(root, tmp_path / "articles")

@@ -97,7 +97,7 @@ def test_a_changed_article_is_a_new_row_an_unchanged_one_is_not(tmp_path):
     assert stats(refresh)["sputnik/writer/articles-changed"] == 1
     assert stats(refresh)["sputnik/writer/skipped-unchanged"] == 1
     state = ArticleState(location(root))
-    assert state.latest([3_000_001])[3_000_001][0] == "1:Corrected."
+    assert state.latest("en", [3_000_001])[3_000_001][0] == "1:Corrected."
     # Back to the first text: a new version again, since it differs from the latest.
     again = make_writer(tmp_path, job_id="three")
     asyncio.run(feed(again, [article(1)]))
@@ -163,15 +163,16 @@ def test_state_takes_in_a_file_the_writer_could_not_record(tmp_path):
     root = tmp_path / "articles"
     asyncio.run(feed(make_writer(tmp_path, job_id="one"), [article(1)]))
     orphan = [{f: getattr(article(2), f) for f in arrow_schema(ArticleItem).names}]
-    folder = root / "date=2024-04-12"
+    folder = root / "edition=en" / "date=2024-04-12"
     folder.mkdir()
+    schema = dataset.file_schema(ArticleItem)
     pq.write_table(
-        __import__("pyarrow").Table.from_pylist(orphan, schema=arrow_schema(ArticleItem)),
+        __import__("pyarrow").Table.from_pylist(orphan, schema=schema),
         folder / "part-crashed-00001-0000.parquet",
     )
     state, report = open_state(location(root))
     assert (report.files, report.rows, report.rebuilt) == (1, 1, False)
-    assert state.contains(3_000_002) and state.contains(3_000_001)
+    assert state.contains("en", 3_000_002) and state.contains("en", 3_000_001)
     later = make_writer(tmp_path, job_id="two")
     asyncio.run(feed(later, [article(2)]))
     assert stats(later)["sputnik/writer/skipped-unchanged"] == 1
@@ -193,7 +194,7 @@ def test_state_is_rebuilt_when_missing_or_when_a_file_went_away(tmp_path):
     gone.unlink()
     state, report = open_state(location(root))
     assert report.rebuilt and state.count() == 1
-    assert state.contains(3_000_000) and not state.contains(3_000_001)
+    assert state.contains("en", 3_000_000) and not state.contains("en", 3_000_001)
 
 
 def test_unreadable_state_is_moved_aside_and_rebuilt(tmp_path):
@@ -204,7 +205,7 @@ def test_unreadable_state_is_moved_aside_and_rebuilt(tmp_path):
         Path(f"{state_file}{suffix}").unlink(missing_ok=True)
     state_file.write_bytes(b"this is not a database" * 100)
     state, _ = open_state(location(root))
-    assert state.contains(3_000_000)
+    assert state.contains("en", 3_000_000)
     assert len(list(state_file.parent.glob("articles.sqlite.broken-*"))) == 1
 
 
@@ -299,24 +300,106 @@ async def through(mw: SkipStoredMiddleware, requests: list[Any]) -> list[Any]:
     return out
 
 
+def request(path: str, host: str = "sputnikglobe.com") -> scrapy.Request:
+    """A request as the spider makes it: to SITE_ORIGIN, its public URL in its meta."""
+    return scrapy.Request(f"http://127.0.0.1:9{path}", meta={"public_url": f"https://{host}{path}"})
+
+
 def test_middleware_drops_requests_for_stored_articles(tmp_path):
     asyncio.run(feed(make_writer(tmp_path, job_id="one"), [article(1)]))
-    stored_url = "http://127.0.0.1:9/20240409/story-3000001.html"  # any origin: the path counts
     requests = [
-        scrapy.Request(stored_url),
-        scrapy.Request("http://127.0.0.1:9/20240409/story-3000002.html"),
+        request("/20240409/story-3000001.html"),
+        request("/20240409/story-3000002.html"),
+        request("/20240409/story-3000001.html", "noticiaslatam.lat"),  # es: another article
         scrapy.Request(PUBLIC_ORIGIN + RSS_FEED),
         {"an": "item"},
     ]
     mw, crawler = middleware(tmp_path)
     out = asyncio.run(through(mw, requests))
-    assert [getattr(r, "url", r) for r in out] == [getattr(r, "url", r) for r in requests[1:] * 2]
+    assert out == requests[1:] * 2
     assert crawler.stats.get_value("sputnik/state/skipped-stored") == 2
     mw.spider_closed()
 
     mw, crawler = middleware(tmp_path, refresh="1")
-    assert len(asyncio.run(through(mw, requests))) == 8
+    assert len(asyncio.run(through(mw, requests))) == 10
     assert crawler.stats.get_value("sputnik/state/skipped-stored") is None
+
+
+def spanish(i: int, body: str = "Body.") -> ArticleItem:
+    """``article(i)``'s id on the es edition's host: another article."""
+    item = article(i, body)
+    item.url = item.url.replace("sputnikglobe.com", "noticiaslatam.lat")
+    item.edition = "es"
+    item.content_hash = f"es-{item.content_hash}"
+    return item
+
+
+def test_two_editions_with_one_id_are_two_articles(tmp_path):
+    root = tmp_path / "articles"
+    first = make_writer(tmp_path, job_id="one")
+    asyncio.run(feed(first, [article(1), spanish(1)]))
+    assert stats(first)["sputnik/writer/articles-written"] == 2
+    assert "sputnik/writer/skipped-unchanged" not in stats(first)
+    state, _ = open_state(location(root))
+    assert state.count() == 2
+    assert state.contains("en", 3_000_001) and state.contains("es", 3_000_001)
+    assert not state.contains("ar", 3_000_001)
+    en_before = state.latest("en", [3_000_001])
+    state.close()
+
+    # The next incremental run: neither is requested, neither written again.
+    mw, crawler = middleware(tmp_path)
+    requests = [
+        request("/20240409/story-3000001.html"),
+        request("/20240409/story-3000001.html", "noticiaslatam.lat"),
+        request("/20240409/story-3000001.html", "mundo.sputniknews.com"),  # es's former host
+        request("/20240409/story-3000001.html", "sarabic.ae"),  # ar: not stored
+    ]
+    assert asyncio.run(through(mw, requests)) == requests[3:] * 2
+    assert crawler.stats.get_value("sputnik/state/skipped-stored") == 6
+    mw.spider_closed()
+    again = make_writer(tmp_path, job_id="two")
+    asyncio.run(feed(again, [article(1), spanish(1)]))
+    assert stats(again)["sputnik/writer/skipped-unchanged"] == 2
+
+    # A refresh finds es's changed: a new es version, en's untouched.
+    refresh = make_writer(tmp_path, job_id="three")
+    asyncio.run(feed(refresh, [article(1), spanish(1, body="Corregido.")]))
+    assert stats(refresh)["sputnik/writer/articles-changed"] == 1
+    assert stats(refresh)["sputnik/writer/skipped-unchanged"] == 1
+    table = dataset.read_articles(root)
+    columns = (table["edition"].to_pylist(), table["content_hash"].to_pylist())
+    versions = sorted(zip(*columns, strict=True))
+    assert versions == [
+        ("en", "1:Body."),
+        ("es", "es-1:Body."),
+        ("es", "es-1:Corregido."),
+    ]
+    state, _ = open_state(location(root))
+    assert state.latest("en", [3_000_001]) == en_before
+    assert state.latest("es", [3_000_001])[3_000_001][0] == "es-1:Corregido."
+
+
+def test_a_state_of_the_version_before_editions_is_rebuilt(tmp_path):
+    root = tmp_path / "articles"
+    asyncio.run(feed(make_writer(tmp_path, job_id="one"), [article(1), spanish(1)]))
+    path = location(root).path
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    old = sqlite3.connect(path)  # schema 1: one key, the id
+    old.executescript(
+        "CREATE TABLE articles (article_id INTEGER PRIMARY KEY, content_hash TEXT NOT NULL,"
+        " fetched_at INTEGER NOT NULL);"
+        "CREATE TABLE files (path TEXT PRIMARY KEY) WITHOUT ROWID;"
+        "INSERT INTO articles VALUES (3000001, 'stale', 1), (42, 'gone', 1);"
+        "PRAGMA user_version = 1;"
+    )
+    old.close()
+    state, report = open_state(location(root))
+    assert (report.files, report.rows, state.count()) == (2, 2, 2)
+    assert state.contains("en", 3_000_001) and state.contains("es", 3_000_001)
+    assert state.latest("en", [3_000_001])[3_000_001][0] == "1:Body."
+    assert not state.contains("en", 42)
 
 
 def test_middleware_off_with_the_state(tmp_path):
@@ -366,12 +449,12 @@ def test_an_unreadable_file_is_logged_and_tried_again(tmp_path, caplog):
     root = tmp_path / "articles"
     asyncio.run(feed(make_writer(tmp_path, job_id="one"), [article(0)]))
     Path(location(root).path).unlink()
-    broken = root / "date=2024-04-09" / "part-torn-00001-0000.parquet"
+    broken = root / "edition=en" / "date=2024-04-09" / "part-torn-00001-0000.parquet"
     broken.write_bytes(b"PAR1 torn")
     state, report = open_state(location(root))
     assert (report.files, state.count()) == (2, 1)
     assert "Cannot read" in caplog.text and broken.name in caplog.text
-    assert f"date=2024-04-09/{broken.name}" not in state.known_files()
+    assert f"edition=en/date=2024-04-09/{broken.name}" not in state.known_files()
     state.close()
     broken.unlink()
     state, report = open_state(location(root))

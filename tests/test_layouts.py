@@ -23,9 +23,9 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler import compact as compaction
-from crawler import dataset
+from crawler import dataset, migrate
 from crawler.extract import NotArticle, extract_article, extract_page
-from crawler.items import ArticleItem, RawArticle, arrow_schema
+from crawler.items import ArticleItem, RawArticle
 from crawler.normalize import to_article
 from crawler.pipelines.validate import reject_missing
 from crawler.render import needs_browser
@@ -304,10 +304,12 @@ def new_article(day: int, article_id: int) -> ArticleItem:
 @pytest.fixture
 def mixed(tmp_path: Path) -> Path:
     """The files the code before the ``layout`` column wrote (2019-11-18 and -19), and new ones
-    beside them (2019-11-18 and -20): the 2019-11-19 partition holds an old file only."""
+    beside them (2019-11-18 and -20): the 2019-11-19 partition holds an old file only. Written
+    before editions too: moved into ``edition=en/`` first (``crawler.migrate``)."""
     root = tmp_path / "articles"
     shutil.copytree(BEFORE_LAYOUT, root)
     assert "layout" not in pq.read_schema(next(root.rglob("*.parquet"))).names
+    migrate.migrate(root)
     items = [new_article(18, 1_090_000_001), new_article(20, 1_090_000_002)]
     asyncio.run(feed(make_writer(tmp_path), items))
     return root
@@ -342,8 +344,11 @@ def test_old_files_read_with_new_ones(mixed: Path) -> None:
 
 def test_compaction_rewrites_old_files_to_the_current_schema(mixed: Path) -> None:
     report = compaction.compact(mixed)
-    assert sorted(p.partition for p in report.partitions) == ["date=2019-11-18", "date=2019-11-19"]
-    schema = arrow_schema(ArticleItem)
+    assert sorted(p.partition for p in report.partitions) == [
+        "edition=en/date=2019-11-18",
+        "edition=en/date=2019-11-19",
+    ]
+    schema = dataset.file_schema(ArticleItem)
     for path in mixed.rglob("*.parquet"):
         assert pq.read_schema(path).remove_metadata() == schema, path
     assert layouts(dataset.read_articles(mixed).to_pylist()) == EXPECTED

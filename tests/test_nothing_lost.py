@@ -513,7 +513,7 @@ def test_a_failed_state_lookup_rejects_that_link_only(tmp_path: Path) -> None:
     middleware = build_from_crawler(SkipStoredMiddleware, state_crawler)
 
     class BrokenState:
-        def contains(self, article: int) -> bool:
+        def contains(self, edition: str, article: int) -> bool:
             raise sqlite3.OperationalError("disk I/O error")
 
     middleware.state = BrokenState()  # type: ignore[assignment]

@@ -22,7 +22,8 @@ import scrapy
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ArticleItem, RejectItem, arrow_schema
+from crawler.dataset import file_schema
+from crawler.items import ArticleItem, RejectItem
 from crawler.pipelines.write import ParquetWriterPipeline
 from tests.crawl import run_crawl
 from tests.mirror import seed
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("world", "russia", "economy", "military")
 OLD_ROWS = 4  # rows in the file written before the layout column existed
+HIVE = "hive_partitioning = true, hive_types = {'edition': 'VARCHAR', 'date': 'DATE'}"
 
 
 class JobSpider(scrapy.Spider):
@@ -74,6 +76,13 @@ def article(i: int, job_id: str, layout: str = "current") -> ArticleItem:
     return item
 
 
+def spanish(item: ArticleItem) -> ArticleItem:
+    """The article on the es edition's host (its edition left to the writer to find)."""
+    item.url = item.url.replace("sputnikglobe.com", "noticiaslatam.lat")
+    item.site = "noticiaslatam.lat"
+    return item
+
+
 def reject(i: int, job_id: str, reason: str) -> RejectItem:
     return RejectItem(
         url=f"https://sputnikglobe.com/20240409/broken-{i}.html",
@@ -105,10 +114,10 @@ def health(root: Path, job_id: str, *, healthy: bool, failures: list[dict[str, s
 def write_old_file(root: Path) -> None:
     """A partition file in the schema before ``layout`` (issue 9), as older crawls left."""
     items = [article(100 + i, "job-old") for i in range(OLD_ROWS)]
-    schema = arrow_schema(ArticleItem)
+    schema = file_schema(ArticleItem)
     rows = [{name: getattr(item, name) for name in schema.names} for item in items]
     table = schema.empty_table().from_pylist(rows, schema=schema).drop_columns(["layout"])
-    folder = root / "articles" / "date=2024-04-09"
+    folder = root / "articles" / "edition=en" / "date=2024-04-09"
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / "part-job-old-00000-0000old0.parquet")
 
@@ -125,7 +134,8 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_job(
         root,
         "job-b",
-        [article(i, "job-b", "earlier" if i % 4 else "generic") for i in range(20, 30)]
+        [article(i, "job-b", "earlier" if i % 4 else "generic") for i in range(20, 26)]
+        + [spanish(article(i, "job-b", "earlier" if i % 4 else "generic")) for i in range(26, 30)]
         + [reject(i, "job-b", "missing-headline") for i in range(5)]
         + [reject(i, "job-b", "http-5xx") for i in range(2)],
     )
@@ -173,15 +183,22 @@ def table_rows(page: str, css: str) -> list[list[str]]:
 
 def test_numbers_match_the_dataset(dataset: Path, report: Path) -> None:
     page = report.read_text()
-    source = (
-        f"read_parquet('{dataset}/articles/**/*.parquet',"
-        " hive_partitioning = true, union_by_name = true)"
-    )
+    source = f"read_parquet('{dataset}/articles/**/*.parquet', {HIVE}, union_by_name = true)"
     per_day = duckdb.sql(f"SELECT date, count(*) FROM {source} GROUP BY 1 ORDER BY 1").fetchall()
     assert [(row[0], int(row[1])) for row in table_rows(page, "per-day")] == [
         (str(day), n) for day, n in per_day
     ]
     assert "34 articles, 10 rejects" in page
+    editions = duckdb.sql(
+        f"SELECT edition, count(*), min(date), max(date) FROM {source} GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
+    assert [
+        (e, int(n), r, first, last) for e, n, r, first, last in table_rows(page, "editions")
+    ] == [
+        (edition, n, "10" if edition == "en" else "0", str(first), str(last))
+        for edition, n, first, last in editions
+    ]
+    assert [(e, n) for e, n, *_ in editions] == [("en", 30), ("es", 4)]
     assert dict(table_rows(page, "layouts")) == {
         "current": "20",
         "earlier": "7",
@@ -277,7 +294,7 @@ def test_charts_render_in_chromium(report: Path, browser_page: Any) -> None:
     for chart in charts:
         assert chart["width"] > 300 and chart["height"] > 100, chart
         assert chart["paths"] > 5, chart
-    assert browser_page.locator("h2").count() == 7
+    assert browser_page.locator("h2").count() == 8  # editions: a table only
     assert errors == []
     assert requests == [report.as_uri()]  # the page itself, nothing else
 
@@ -297,13 +314,15 @@ def test_report_of_a_mirror_crawl(mirror: Mirror, tmp_path: Path) -> None:
     done = run_report(str(crawl.articles), "--rejects", str(crawl.rejects), "--out", str(out))
     assert done.returncode == 0, done.stderr
     page = out.read_text()
-    articles = f"read_parquet('{crawl.articles}/**/*.parquet', hive_partitioning = true)"
+    articles = f"read_parquet('{crawl.articles}/**/*.parquet', {HIVE})"
     per_day = duckdb.sql(f"SELECT date, count(*) FROM {articles} GROUP BY 1 ORDER BY 1").fetchall()
     assert len(per_day) > 1
     assert [(row[0], int(row[1])) for row in table_rows(page, "per-day")] == [
         (str(day), n) for day, n in per_day
     ]
     assert dict(table_rows(page, "layouts")) == {"current": str(sum(n for _, n in per_day))}
+    (edition,) = table_rows(page, "editions")
+    assert edition[:2] == ["en", str(sum(n for _, n in per_day))]
     (job,) = table_rows(page, "jobs")
     assert (
         int(job[4]) == sum(n for _, n in per_day) == crawl.stats["sputnik/writer/articles-written"]

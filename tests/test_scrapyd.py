@@ -314,7 +314,7 @@ def test_scheduled_crawl_writes_the_feed_articles(
     assert len(written) == len({r["article_id"] for r in written})
     assert {r["job_id"] for r in written} == {done.job}
     files = dataset.dataset_files(*dataset.resolve_uri(out / "articles"))
-    assert files and all(f.split("/")[1].startswith(f"part-{done.job}-") for f in files)
+    assert files and all(f.split("/")[-1].startswith(f"part-{done.job}-") for f in files)
     assert done.stats["sputnik/writer/articles-written"] == len(written)
     # Jobs run in scrapyd's folder: with absolute paths, nothing is written there.
     assert sorted(p.name for p in scrapyd.home.iterdir()) == [

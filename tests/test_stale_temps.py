@@ -39,7 +39,7 @@ def plant(path: Path, age_secs: float) -> Path:
 def leftovers(root: Path) -> tuple[list[Path], list[Path]]:
     """A killed crawl's temp files (old) beside a running one's (fresh), in a root and a
     partition; returns ``(stale, kept)``."""
-    partition = root / "date=2024-04-10"
+    partition = root / "edition=en" / "date=2024-04-10"
     stale = [
         plant(partition / "_part-killed-00001-0a0a0a0a.parquet.tmp", AGE + 60),
         plant(root / "_probe-0123456789abcdef.tmp", 3 * AGE),
@@ -55,8 +55,12 @@ def test_only_temp_files_older_than_any_writer_are_removed(tmp_path):
     root = tmp_path / "articles"
     stale, kept = leftovers(root)
     kept += [
-        plant(root / "date=2024-04-10" / "part-job-00001-3d3d3d3d.parquet", 10 * AGE),  # data
-        plant(root / "date=2024-04-10" / "_notes.txt", 10 * AGE),  # hidden, not a temp file
+        plant(
+            root / "edition=en" / "date=2024-04-10" / "part-job-00001-3d3d3d3d.parquet", 10 * AGE
+        ),  # data
+        plant(
+            root / "edition=en" / "date=2024-04-10" / "_notes.txt", 10 * AGE
+        ),  # hidden, not a temp file
         plant(root / "_state" / "_journal.tmp", 10 * AGE),  # a hidden folder's own business
         plant(root / ".cache" / "_x.tmp", 10 * AGE),
     ]
@@ -151,7 +155,9 @@ def test_compaction_removes_them_too(tmp_path):
 def test_a_temp_file_from_the_future_is_kept(tmp_path, now_offset):
     """A clock set back (or a file from another machine's clock) never makes a file look old."""
     root = tmp_path / "rejects"
-    ahead = plant(root / "date=2024-04-10" / "_part-x-00001-4e4e4e4e.parquet.tmp", -AGE)
+    ahead = plant(
+        root / "edition=en" / "date=2024-04-10" / "_part-x-00001-4e4e4e4e.parquet.tmp", -AGE
+    )
     now = datetime.fromtimestamp(time.time() + now_offset, UTC)
     assert remove_stale_temp_files(*dataset.resolve_uri(root), AGE, now=now) == []
     assert ahead.exists()

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset
 import pyarrow.fs
 import pyarrow.parquet as pq
 import pytest
@@ -202,7 +203,7 @@ def test_validate_passes_complete_articles_and_other_items(tmp_path):
 # --- ParquetWriterPipeline: layout and types ----------------------------------------------
 
 
-def test_partitions_by_utc_date(tmp_path):
+def test_partitions_by_edition_then_utc_date(tmp_path):
     writer = make_writer(tmp_path)
     minus_one = timezone(timedelta(hours=-1))
     plus_three = timezone(timedelta(hours=3))
@@ -212,38 +213,58 @@ def test_partitions_by_utc_date(tmp_path):
     early.published_at = datetime(2024, 4, 10, 1, 30, tzinfo=plus_three)  # 2024-04-09 22:30Z
     naive = sparse_article(3)
     naive.published_at = datetime(2024, 4, 11, 23, 59)  # naive is taken as UTC
+    # Its edition given (the normalizer's), or none: the URL's host says (es, on a former host).
+    spanish = sparse_article(4)
+    spanish.url = "https://noticiaslatam.lat/20240409/sparse-2000004.html"
+    spanish.edition = "es"
+    former = sparse_article(5)
+    former.url = "https://mundo.sputniknews.com/20240409/sparse-2000005.html"
     reject = RejectItem(
         url="https://sputnikglobe.com/x",
         reason="http-404",
         status=404,
         fetched_at=datetime(2024, 4, 10, 1, 30, tzinfo=plus_three),
     )
-    asyncio.run(feed(writer, [late, early, naive, reject]))
+    chinese = RejectItem(url="https://sputniknews.cn/x", edition="zh", reason="http-404")
+    chinese.fetched_at = datetime(2024, 4, 9, 8, 0, tzinfo=UTC)
+    nowhere = RejectItem(url="https://example.com/x", reason="redirect-off-site")
+    nowhere.fetched_at = datetime(2024, 4, 9, 8, 0, tzinfo=UTC)
+    asyncio.run(feed(writer, [late, early, naive, spanish, former, reject, chinese, nowhere]))
 
     def where(root: Path) -> dict[int | str, str]:
-        table = pq.read_table(root, partitioning="hive")  # reads date as the folder string
+        table = pq.read_table(root, partitioning="hive")  # reads folder values as strings
         key = "article_id" if "article_id" in table.column_names else "url"
-        return {r[key]: str(r["date"]) for r in table.to_pylist()}
+        return {r[key]: f"{r['edition']}/{r['date']}" for r in table.to_pylist()}
 
     assert where(tmp_path / "articles") == {
-        late.article_id: "2024-04-10",
-        early.article_id: "2024-04-09",
-        naive.article_id: "2024-04-11",
+        late.article_id: "en/2024-04-10",
+        early.article_id: "en/2024-04-09",
+        naive.article_id: "en/2024-04-11",
+        spanish.article_id: "es/2024-04-09",
+        former.article_id: "es/2024-04-09",
     }
-    assert where(tmp_path / "rejects") == {"https://sputnikglobe.com/x": "2024-04-09"}
+    assert where(tmp_path / "rejects") == {
+        "https://sputnikglobe.com/x": "en/2024-04-09",
+        "https://sputniknews.cn/x": "zh/2024-04-09",
+        "https://example.com/x": "none/2024-04-09",  # on no edition's host
+    }
+    folders = {p.parent.relative_to(tmp_path).as_posix() for p in visible_files(tmp_path)}
+    assert "articles/edition=es/date=2024-04-09" in folders
+    assert "rejects/edition=none/date=2024-04-09" in folders
     table = dataset.read_articles(tmp_path / "articles")
     by_id = {r["article_id"]: r["published_at"] for r in table.to_pylist()}
     assert by_id[late.article_id] == datetime(2024, 4, 10, 0, 30, tzinfo=UTC)
 
 
-def test_file_schema_is_items_schema_zstd_without_date(tmp_path):
+def test_file_schema_is_items_schema_zstd_without_partition_columns(tmp_path):
     writer = make_writer(tmp_path)
     asyncio.run(feed(writer, [full_article(), sparse_article()]))
     files = visible_files(tmp_path / "articles")
     assert files
     for path in files:
         file_schema = pq.read_schema(path)
-        assert file_schema.equals(arrow_schema(ArticleItem), check_metadata=False)
+        assert file_schema.equals(dataset.file_schema(ArticleItem), check_metadata=False)
+        assert set(arrow_schema(ArticleItem).names) - set(file_schema.names) == {"edition"}
         assert "date" not in file_schema.names
         assert file_schema.field("published_at").type == pa.timestamp("us", tz="UTC")
         assert file_schema.field("article_id").type == pa.int64()
@@ -267,7 +288,7 @@ def test_nulls_and_empty_lists_round_trip(tmp_path):
     for item in (full, sparse):
         row = rows[item.article_id]
         assert row.pop("date") == item.published_at.astimezone(UTC).date()
-        assert row == as_row(item)
+        assert row == {**as_row(item), "edition": "en"}  # from the folder, as the URL's host says
     assert rows[sparse.article_id]["tags"] == []  # empty list, not null
     assert rows[sparse.article_id]["publisher"] is None
     assert rows[partial_publisher.article_id]["publisher"] == {
@@ -275,22 +296,37 @@ def test_nulls_and_empty_lists_round_trip(tmp_path):
     }
 
 
-def test_readers_agree_on_rows_and_types(tmp_path):
+def two_editions(tmp_path: Path) -> tuple[Path, list[ArticleItem]]:
+    """An articles dataset of en and es, over several files, with colliding ids."""
     writer = make_writer(tmp_path, DATASET_FLUSH_ROWS=4)
     items = [full_article(i) for i in range(10)] + [sparse_article()]
+    for i in range(3):  # the same ids as en's first three, on es's host
+        spanish = full_article(i)
+        spanish.url = spanish.url.replace("sputnikglobe.com", "noticiaslatam.lat")
+        spanish.site, spanish.edition, spanish.language = "noticiaslatam.lat", "es", "es"
+        items.append(spanish)
     asyncio.run(feed(writer, items))
-    root = tmp_path / "articles"
+    return tmp_path / "articles", items
+
+
+DUCKDB_HIVE = "hive_partitioning = true, hive_types = {'edition': 'VARCHAR', 'date': 'DATE'}"
+POLARS_HIVE = {"edition": pl.String, "date": pl.Date}
+
+
+def test_readers_agree_on_rows_and_types(tmp_path):
+    root, items = two_editions(tmp_path)
     # A temp file a killed crawl could leave behind: every reader below must skip it.
-    (root / "date=2024-04-09" / "_part-dead-00001-deadbeef.parquet.tmp").write_bytes(b"PAR1 junk")
+    temp = root / "edition=en" / "date=2024-04-09" / "_part-dead-00001-deadbeef.parquet.tmp"
+    temp.write_bytes(b"PAR1 junk")
     glob = f"{root}/**/*.parquet"
 
     arrow = dataset.read_articles(root)
-    duck = duckdb.sql(
-        f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true,"
-        " hive_types = {'date': 'DATE'})"
-    ).to_arrow_table()
-    polars = pl.scan_parquet(glob, hive_partitioning=True, hive_schema={"date": pl.Date}).collect()
+    duck = duckdb.sql(f"SELECT * FROM read_parquet('{glob}', {DUCKDB_HIVE})").to_arrow_table()
+    polars = pl.scan_parquet(glob, hive_partitioning=True, hive_schema=POLARS_HIVE).collect()
 
+    assert arrow.schema.field("edition").type == pa.string()
+    assert duck.schema.field("edition").type == pa.string()
+    assert polars.schema["edition"] == pl.String
     assert arrow.schema.field("date").type == pa.date32()
     assert duck.schema.field("date").type == pa.date32()
     assert polars.schema["date"] == pl.Date
@@ -303,13 +339,62 @@ def test_readers_agree_on_rows_and_types(tmp_path):
     assert duck.schema.field("article_id").type == pa.int64()
 
     def rows(table: pa.Table) -> list[dict[str, Any]]:
-        columns = ["article_id", "url", "published_at", "tags", "images", "publisher", "date"]
-        return sorted(table.select(columns).to_pylist(), key=lambda r: r["article_id"])
+        columns = [
+            "edition", "article_id", "url", "published_at", "tags", "images", "publisher", "date"
+        ]  # fmt: skip
+        return sorted(
+            table.select(columns).to_pylist(), key=lambda r: (r["edition"], r["article_id"])
+        )
 
     expected = rows(arrow)
     assert len(expected) == len(items)
+    assert {(r["edition"], r["url"]) for r in expected} == {
+        ("es" if "noticiaslatam" in i.url else "en", i.url) for i in items
+    }
     assert rows(duck) == expected
     assert rows(polars.to_arrow()) == expected
+
+
+def test_readers_filtering_one_edition_open_no_other_files(tmp_path):
+    root, items = two_editions(tmp_path)
+    # Every en file made unreadable: a reader that opened one would fail.
+    for path in (root / "edition=en").rglob("*.parquet"):
+        path.write_bytes(b"PAR1 not parquet at all PAR1")
+    spanish = sorted(i.url for i in items if i.edition == "es")
+
+    arrow = dataset.open_dataset(root, ArticleItem).to_table(
+        filter=pyarrow.dataset.field("edition") == "es", columns=["url"]
+    )
+    # DuckDB and Polars read the first file's footer for the schema, whatever the filter: name
+    # the edition's folder (its hive value still read).
+    duck = duckdb.sql(
+        f"SELECT url, edition FROM read_parquet('{root}/edition=es/**/*.parquet', {DUCKDB_HIVE})"
+    ).to_arrow_table()
+    assert set(duck["edition"].to_pylist()) == {"es"}
+    polars = pl.scan_parquet(
+        f"{root}/edition=es/**/*.parquet", hive_partitioning=True, hive_schema=POLARS_HIVE
+    ).collect()
+    assert set(polars["edition"].to_list()) == {"es"}
+    assert sorted(arrow["url"].to_pylist()) == spanish
+    assert sorted(duck["url"].to_pylist()) == spanish
+    assert sorted(polars["url"].to_list()) == spanish
+    with pytest.raises(pa.ArrowInvalid):  # the en files are indeed broken
+        dataset.read_articles(root)
+
+
+def test_pandas_reads_the_partition_columns_with_their_types(tmp_path):
+    pd = pytest.importorskip("pandas")  # not a dependency of the project
+    root, items = two_editions(tmp_path)
+    partitioning = pyarrow.dataset.partitioning(dataset.PARTITIONING, flavor="hive")
+    frame = pd.read_parquet(root, engine="pyarrow", partitioning=partitioning)
+    assert len(frame) == len(items)
+    assert sorted(frame["edition"].unique()) == ["en", "es"]
+    assert {type(d) for d in frame["date"]} == {type(items[0].published_at.date())}
+    assert (frame.loc[frame["edition"] == "es", "article_id"].sort_values().tolist()) == [
+        1_000_000,
+        1_000_001,
+        1_000_002,
+    ]
 
 
 # --- flushing ------------------------------------------------------------------------------

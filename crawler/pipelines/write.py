@@ -3,9 +3,18 @@
 Settings (read once; scrapyd passes strings, which are accepted):
 
 - ``DATASET_URI`` (default ``data/articles``): root of the articles dataset, a local path or a
-  URI pyarrow knows (``file:///…``); partitioned by the UTC date of ``published_at``.
-- ``REJECTS_URI`` (default ``data/rejects``): root of the rejects dataset; partitioned by the UTC
-  date of ``fetched_at`` (the time the writer got the reject, if it has none).
+  URI pyarrow knows (``file:///…``); partitioned by edition, then by the UTC date of
+  ``published_at`` (``edition=<code>/date=YYYY-MM-DD/``, ``crawler.dataset``).
+- ``REJECTS_URI`` (default ``data/rejects``): root of the rejects dataset; partitioned by
+  edition, then by the UTC date of ``fetched_at`` (the time the writer got the reject, if it has
+  none).
+
+A row's edition folder is its item's ``edition``, else the edition of its URL's host (by the
+crawl's table, ``EDITIONS_FILE``/``EDITIONS``), else ``edition=none``
+(``crawler.dataset.row_edition``); the ``edition`` column is not stored in the files, the folder
+names give it, as they give ``date``. A root in the layout of before editions (``date=`` folders
+at its top) stops the crawl with a ``ConfigError`` naming the setting and the
+``python -m crawler migrate`` command to run.
 - ``DATASET_FLUSH_ROWS`` (default 1000): rows of one dataset buffered before they are written.
 - ``DATASET_FLUSH_SECS`` (default 60): a buffer whose oldest row is older than this is written
   at the next item, or by a timer that looks every few seconds when no item comes, so a killed
@@ -69,8 +78,19 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
 from crawler.config import ConfigError, get_config
-from crawler.dataset import new_job_id, remove_stale_temp_files, resolve_uri, stale_temp_secs
-from crawler.items import ArticleItem, RejectItem, arrow_schema
+from crawler.dataset import (
+    LegacyLayoutError,
+    check_layout,
+    file_schema,
+    migrate_command,
+    new_job_id,
+    partition_folder,
+    remove_stale_temp_files,
+    resolve_uri,
+    row_edition,
+    stale_temp_secs,
+)
+from crawler.items import ArticleItem, RejectItem
 from crawler.state import ArticleState, open_state, state_location
 
 if TYPE_CHECKING:
@@ -92,6 +112,7 @@ ROW_GROUP_ROWS = 10_000
 MAX_FAILED_FLUSHES = 3
 
 Row = dict[str, Any]
+Partition = tuple[str, str]  # (edition, date): the folder edition=<edition>/date=<date>
 
 
 def partition_date(value: Any) -> str | None:
@@ -146,7 +167,7 @@ class _Dataset:
     written_stat: str
     filesystem: pafs.FileSystem | None = None
     root: str = ""
-    buffer: dict[str, list[Row]] = field(default_factory=dict)
+    buffer: dict[Partition, list[Row]] = field(default_factory=dict)
     buffered: int = 0
     flush_at: int = 0
     seq: int = 0
@@ -154,16 +175,16 @@ class _Dataset:
     oldest: float | None = None  # time.monotonic() when the oldest buffered row came
 
     def __post_init__(self) -> None:
-        self.schema = arrow_schema(self.item_class)
+        self.schema = file_schema(self.item_class)
         self.names = tuple(f.name for f in fields(self.item_class))
 
-    def add(self, date: str, rows: list[Row]) -> None:
+    def add(self, partition: Partition, rows: list[Row]) -> None:
         if self.oldest is None:
             self.oldest = time.monotonic()
-        self.buffer.setdefault(date, []).extend(rows)
+        self.buffer.setdefault(partition, []).extend(rows)
         self.buffered += len(rows)
 
-    def take(self) -> dict[str, list[Row]]:
+    def take(self) -> dict[Partition, list[Row]]:
         batch, self.buffer, self.buffered = self.buffer, {}, 0
         self.oldest = None
         return batch
@@ -181,7 +202,7 @@ class _Dataset:
 class _Written:
     """What became of one partition's rows in a flush."""
 
-    date: str
+    partition: Partition
     rows: list[Row]
     path: str | None = None
     size: int = 0
@@ -233,14 +254,19 @@ def _to_table(rows: list[Row], schema: pa.Schema) -> tuple[pa.Table, list[Row], 
 
 
 def _write_partition(
-    filesystem: pafs.FileSystem, root: str, schema: pa.Schema, date: str, rows: list[Row], stem: str
+    filesystem: pafs.FileSystem,
+    root: str,
+    schema: pa.Schema,
+    partition: Partition,
+    rows: list[Row],
+    stem: str,
 ) -> _Written:
     """Write one partition's rows to a hidden file and rename it into place (runs in a thread)."""
     table, good, bad = _to_table(rows, schema)
-    written = _Written(date, good, bad=bad)
+    written = _Written(partition, good, bad=bad)
     if not good:
         return written
-    folder = f"{root}/date={date}"
+    folder = f"{root}/{partition_folder(*partition)}"
     name = f"{stem}-{uuid.uuid4().hex[:8]}.parquet"
     temp = f"{folder}/_{name}.tmp"  # hidden from pyarrow, and not matched by *.parquet globs
     try:
@@ -278,35 +304,38 @@ def _rename_into_place(filesystem: pafs.FileSystem, temp: str, final: str) -> No
 
 
 def _write_batch(
-    dataset: _Dataset, batch: dict[str, list[Row]], stem: str, state: ArticleState | None = None
+    dataset: _Dataset,
+    batch: dict[Partition, list[Row]],
+    stem: str,
+    state: ArticleState | None = None,
 ) -> list[_Written]:
     """Write a batch, one file per partition; with a state, only rows it does not hold yet."""
     assert dataset.filesystem is not None
     fs, root, schema = dataset.filesystem, dataset.root, dataset.schema
     if state is None:
         return [
-            _write_partition(fs, root, schema, date, rows, stem)
-            for date, rows in sorted(batch.items())
+            _write_partition(fs, root, schema, partition, rows, stem)
+            for partition, rows in sorted(batch.items())
         ]
     results: list[_Written] = []
     try:
         with state.writing():
-            for date, rows in sorted(batch.items()):
-                new, changed, same = state.new_versions(rows)
-                written = _write_partition(fs, root, schema, date, new, stem)
+            for partition, rows in sorted(batch.items()):
+                new, changed, same = state.new_versions(partition[0], rows)
+                written = _write_partition(fs, root, schema, partition, new, stem)
                 written.changed, written.unchanged = changed, len(same)
                 written.unchanged_rows = same
                 results.append(written)
                 if written.path is not None:
-                    state.record(written.path[len(root) + 1 :], written.rows)
+                    state.record(written.path[len(root) + 1 :], partition[0], written.rows)
     except sqlite3.Error as exc:
         # Rolled back. Files already renamed stay (the next sync takes them in); the other
         # partitions' rows are kept for the next flush.
-        done = {w.date for w in results}
+        done = {w.partition for w in results}
         for written in results:
             if written.path is not None:
                 written.state_error = exc
-        results += [_Written(d, r, error=exc) for d, r in sorted(batch.items()) if d not in done]
+        results += [_Written(p, r, error=exc) for p, r in sorted(batch.items()) if p not in done]
     return results
 
 
@@ -356,8 +385,17 @@ class ParquetWriterPipeline:
     def _check_roots(self) -> None:
         # Blocking, but once and before the crawl starts (as FilesPipeline's FSFilesStore
         # makes its folder): raising here stops the crawl before the spider opens.
+        command = migrate_command(self.config.dataset_uri, self.config.rejects_uri)
         for dataset in (self.articles, self.rejects):
             _resolve_root(dataset)
+            try:
+                assert dataset.filesystem is not None
+                setting = f"{dataset.setting} = {dataset.uri!r}"
+                check_layout(dataset.filesystem, dataset.root, setting, command)
+            except LegacyLayoutError as exc:
+                raise ConfigError(str(exc)) from None
+            except OSError as exc:  # an unreadable root: the probe says more
+                logger.debug("Cannot list %s: %s", dataset.root, exc)
             _probe_root(dataset)
             dataset.flush_at = self.flush_rows
 
@@ -426,7 +464,8 @@ class ParquetWriterPipeline:
         row[RECEIPT] = receipt  # not a column: pyarrow takes only the schema's names
         with contextlib.suppress(AttributeError):  # an item class with __slots__
             setattr(item, RECEIPT, receipt)
-        dataset.add(date, [row])
+        edition = row_edition(getattr(item, "edition", None), item.url, self.config.editions)
+        dataset.add((edition, date), [row])
         if dataset.due(self.flush_secs):
             await self._flush(dataset)
         return item
@@ -521,15 +560,16 @@ class ParquetWriterPipeline:
                 failed = True
                 self.stats.inc_value("sputnik/writer/write-errors")
                 logger.error(
-                    "Failed to write %d rows to %s/date=%s; keeping them for the next flush",
+                    "Failed to write %d rows to %s/%s; keeping them for the next flush",
                     len(written.rows),
                     dataset.root,
-                    written.date,
+                    partition_folder(*written.partition),
                     exc_info=written.error,
                     extra=self._log_extra,
                 )
                 # Ahead of rows buffered meanwhile, so they are retried first.
-                dataset.buffer[written.date] = written.rows + dataset.buffer.get(written.date, [])
+                key = written.partition
+                dataset.buffer[key] = written.rows + dataset.buffer.get(key, [])
                 dataset.buffered += len(written.rows)
                 dataset.oldest = time.monotonic()  # and retried DATASET_FLUSH_SECS from now
             elif written.path is not None:

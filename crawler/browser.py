@@ -59,8 +59,8 @@ from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.config import get_config
-from crawler.middlewares import OffSiteRedirect
-from crawler.urls import browser_may_request, proxy_bypass
+from crawler.middlewares import OffSiteRedirect, request_public_url
+from crawler.urls import browser_may_request, browser_url, host_resolver_rules, proxy_bypass
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route, WebSocketRoute
@@ -111,7 +111,11 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._started = False
         self._unavailable: str | None = None
-        self.origin = get_config(crawler).site_origin
+        config = get_config(crawler)
+        self.origin = config.site_origin
+        self.hosts = config.editions.hosts
+        if rules := host_resolver_rules(self.origin, self.hosts):
+            self._resolve_to_origin(rules)
         self._closed_port: socket.socket | None = None
         # Where a page's navigation was redirected off the site, by the URL it started from.
         self._off_site_hops: dict[str, str] = {}
@@ -122,8 +126,29 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def _engine_started(self) -> None:  # type: ignore[override]
         """As above, for Scrapy versions before 2.14."""
 
+    def _resolve_to_origin(self, rules: str) -> None:
+        """Chromium resolves every edition host to the origin (see the module)."""
+        options = self.config.launch_options
+        args = [str(a) for a in options.get("args", [])]
+        if any(a.startswith("--host-resolver-rules") for a in args):
+            logger.warning(
+                "PLAYWRIGHT_LAUNCH_OPTIONS has its own --host-resolver-rules: the browser's"
+                " requests through SITE_ORIGIN carry the edition hosts only if they send them"
+                " to %s",
+                self.origin,
+            )
+            return
+        self.config.launch_options = {**options, "args": [*args, f"--host-resolver-rules={rules}"]}
+
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         await self._start()
+        if self.origin:
+            # Through an origin the browser asks for the public host (resolved to the origin):
+            # Chromium sends that host in Host, which no route may change.
+            public = request_public_url(request, self.origin)
+            headers = request.headers.copy()
+            headers.pop("Host", None)
+            request = request.replace(url=browser_url(public, self.origin), headers=headers)
         try:
             return await super()._download_request(request, spider)
         except PlaywrightError as exc:
@@ -172,7 +197,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         handler = super()._make_request_handler(*args, **kwargs)
 
         async def request_handler(route: Route, request: PlaywrightRequest) -> None:
-            if browser_may_request(request.url, self.origin):
+            if browser_may_request(request.url, self.origin, self.hosts):
                 await handler(route, request)
             else:
                 await self._abort(route)
@@ -181,7 +206,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _context_route(self, route: Route) -> None:
         """Requests of pages the handler did not open (popups) and of workers."""
-        if browser_may_request(route.request.url, self.origin):
+        if browser_may_request(route.request.url, self.origin, self.hosts):
             await route.continue_()
         else:
             await self._abort(route)
@@ -194,7 +219,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         await route.abort("aborted" if request.is_navigation_request() else "blockedbyclient")
 
     async def _web_socket_route(self, ws: WebSocketRoute) -> None:
-        if browser_may_request(ws.url, self.origin):
+        if browser_may_request(ws.url, self.origin, self.hosts):
             ws.connect_to_server()
             return
         self._blocked("websocket", ws.url)
@@ -217,7 +242,10 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             self._closed_port = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self._closed_port.bind(("127.0.0.1", 0))
         port = self._closed_port.getsockname()[1]
-        return {"server": f"http://127.0.0.1:{port}", "bypass": proxy_bypass(self.origin)}
+        return {
+            "server": f"http://127.0.0.1:{port}",
+            "bypass": proxy_bypass(self.origin, self.hosts),
+        }
 
     async def _create_browser_context(
         self, name: str, context_kwargs: dict | None, spider: Spider | None = None

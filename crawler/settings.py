@@ -22,6 +22,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 CONCURRENT_REQUESTS_PER_IP = 0
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 lets bursts past it).
+DOWNLOADER = "crawler.downloader.SlotDownloader"
 # robots.txt per public host (crawler.robots), fetched as any page of that host.
 ROBOTSTXT_OBEY = True
 # Through one origin, only the Host header tells two editions' pages at one path apart.

@@ -39,6 +39,17 @@ A page whose own navigation (the request the crawler sent through the browser) i
 the site fails with ``OffSiteRedirect``, as redirects outside the browser do
 (``crawler.middlewares``): a ``redirect-off-site`` reject, counted in ``sputnik/redirect/off-site``.
 
+Through ``SITE_ORIGIN`` the browser's requests carry the public host in ``Host``, as the crawl's
+own do (``crawler.urls.fetch``). Chromium ignores a ``Host`` a route sets, so the browser is
+started with ``--host-resolver-rules`` mapping every edition host of the table to the origin's
+host and port (``crawler.urls.host_resolver_rules``), and a page to render is opened at its
+public host with the origin's scheme (``http://sputnikglobe.com/...``,
+``crawler.urls.browser_url``): the page, its relative subresources, ``fetch()``es and navigations
+then name that host; a request a page makes to the origin's own URL is sent to the same path on
+the page's host (``route.continue_(url=...)``). Limits: with an ``https`` origin the browser's TLS names the public
+host (the origin needs a certificate for it); a page's absolute ``https://<edition host>/`` URLs
+through an ``http`` origin reach the origin's port in TLS and fail.
+
 Popups a page opens are closed. Stats: ``sputnik/browser/blocked`` and
 ``sputnik/browser/blocked/<resource-type>`` (``script``, ``fetch``, ``ping``, ``document``,
 ``websocket``...) count what the routes aborted and what failed at the closed proxy.
@@ -54,13 +65,20 @@ import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.config import get_config
 from crawler.middlewares import OffSiteRedirect, request_public_url
-from crawler.urls import browser_may_request, browser_url, host_resolver_rules, proxy_bypass
+from crawler.urls import (
+    browser_may_request,
+    browser_url,
+    host_resolver_rules,
+    proxy_bypass,
+    requested_public_url,
+)
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route, WebSocketRoute
@@ -198,7 +216,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
         async def request_handler(route: Route, request: PlaywrightRequest) -> None:
             if browser_may_request(request.url, self.origin, self.hosts):
-                await handler(route, request)
+                await handler(self._on_public_host(route), request)
             else:
                 await self._abort(route)
 
@@ -207,9 +225,27 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _context_route(self, route: Route) -> None:
         """Requests of pages the handler did not open (popups) and of workers."""
         if browser_may_request(route.request.url, self.origin, self.hosts):
-            await route.continue_()
+            await self._on_public_host(route).continue_()
         else:
             await self._abort(route)
+
+    def _on_public_host(self, route: Route) -> Route:
+        """A request a page makes to the origin's own URL goes to the same path on the page's
+        public host instead (resolved to the origin all the same), so that it carries that
+        host in ``Host`` too; any other request's route as it is."""
+        request = route.request
+        if not self.origin:
+            return route
+        try:
+            host = urlsplit(request.frame.url).hostname
+        except PlaywrightError:  # a worker's request: no frame
+            return route
+        if host not in self.hosts:
+            return route
+        public = requested_public_url(request.url, host, self.origin)
+        if public == request.url:  # not on the origin
+            return route
+        return _Rerouted(route, browser_url(public, self.origin))  # type: ignore[return-value]
 
     async def _abort(self, route: Route) -> None:
         request = route.request
@@ -271,6 +307,21 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         await super()._close()
         if self._closed_port is not None:
             self._closed_port.close()
+
+
+class _Rerouted:
+    """A route that continues to another URL of the same scheme (Playwright allows no other);
+    otherwise the route itself."""
+
+    def __init__(self, route: Route, url: str) -> None:
+        self._route = route
+        self._url = url
+
+    async def continue_(self, **overrides: Any) -> None:
+        await self._route.continue_(**{**overrides, "url": self._url})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._route, name)
 
 
 def _in_main_frame(request: PlaywrightRequest) -> bool:

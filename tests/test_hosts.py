@@ -9,6 +9,7 @@ A ``HostileServer`` plays an origin (a reverse proxy, an archive) that serves se
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from types import SimpleNamespace
@@ -309,3 +310,60 @@ def test_the_browsers_requests_carry_the_public_host(js_mirror: Mirror, tmp_path
     assert any(p.startswith("/__api__/article/") for p in paths), paths  # the script's fetch()
     hosts = Counter(after["hosts"]) - Counter(before["hosts"])
     assert hosts == {EN: sum(paths.values())}
+
+
+def shell(origin: str) -> bytes:
+    """An article shell whose scripts load and ``fetch()`` on the page's own host (relative) and
+    on the origin's URL (absolute), then write the article."""
+    headline = "Built on the public host"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": headline,
+        "datePublished": "2024-04-10T02:11:00Z",
+        "articleBody": "Texto. " * 40,
+    }
+    return f"""<!DOCTYPE html><html><head><title>x</title>
+<script src="/relative.js"></script><script src="{origin}/absolute.js"></script>
+</head><body><div id="app"></div><script>
+Promise.all([fetch("/relative.json"), fetch("{origin}/absolute.json")]).then(() => {{
+  const ld = document.createElement("script");
+  ld.type = "application/ld+json";
+  ld.textContent = {json.dumps(json.dumps(data))};
+  document.head.appendChild(ld);
+  document.getElementById("app").innerHTML =
+    '<div class="article"><h1 class="article__title">{headline}</h1>'
+    + '<div class="article__body"><div class="article__text">Texto.</div></div></div>';
+}});
+</script></body></html>""".encode()
+
+
+def test_the_browsers_requests_to_the_origin_itself_carry_the_public_host(
+    chromium: str, tmp_path: Path
+) -> None:
+    path = "/20240410/armado-por-un-script-1117838001.html"
+    with HostileServer() as origin:
+        origin.route("/robots.txt", Reply(200, {}, b"User-agent: *\nAllow: /\n"))
+        origin.route(path, Reply(200, {"Content-Type": "text/html"}, shell(origin.url)))
+        for name in ("relative", "absolute"):
+            origin.route(f"/{name}.js", Reply(200, {"Content-Type": "text/javascript"}, b"1"))
+            # a fetch() from the page's host to the origin's URL is cross-origin: CORS allows it
+            json_headers = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}
+            origin.route(f"/{name}.json", Reply(200, json_headers, b"{}"))
+        crawl = run_crawl(
+            None,
+            tmp_path,
+            *("-a", "editions=es"),
+            *("-a", f"seeds=https://{ES}{path}"),
+            settings={"SITE_ORIGIN": origin.url, "RENDER_JS": "auto"},
+            timeout=60,
+        )
+        seen = list(origin.requests)
+    assert crawl.returncode == 0, crawl.log[-3000:]
+    (row,) = rows(crawl.articles)
+    assert row["url"] == f"https://{ES}{path}" and row["headline"] == "Built on the public host"
+    paths = Counter(r.path for r in seen)
+    assert paths[path] == 2  # without, then with the browser
+    for name in ("relative", "absolute"):
+        assert paths[f"/{name}.js"] == paths[f"/{name}.json"] == 1, paths
+    assert {r.host for r in seen if r.path != "/favicon.ico"} == {ES}

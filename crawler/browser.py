@@ -46,9 +46,10 @@ host and port (``crawler.urls.host_resolver_rules``), and a page to render is op
 public host with the origin's scheme (``http://sputnikglobe.com/...``,
 ``crawler.urls.browser_url``): the page, its relative subresources, ``fetch()``es and navigations
 then name that host; a request a page makes to the origin's own URL is sent to the same path on
-the page's host (``route.continue_(url=...)``). Limits: with an ``https`` origin the browser's TLS names the public
-host (the origin needs a certificate for it); a page's absolute ``https://<edition host>/`` URLs
-through an ``http`` origin reach the origin's port in TLS and fail.
+the page's host (``route.continue_(url=...)``). Limits: with an ``https`` origin the browser's
+TLS names the public host (the origin needs a certificate for it); a page's absolute
+``https://<edition host>/`` URLs through an ``http`` origin reach the origin's port in TLS and
+fail.
 
 Popups a page opens are closed. Stats: ``sputnik/browser/blocked`` and
 ``sputnik/browser/blocked/<resource-type>`` (``script``, ``fetch``, ``ping``, ``document``,

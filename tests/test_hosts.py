@@ -367,3 +367,46 @@ def test_the_browsers_requests_to_the_origin_itself_carry_the_public_host(
     for name in ("relative", "absolute"):
         assert paths[f"/{name}.js"] == paths[f"/{name}.json"] == 1, paths
     assert {r.host for r in seen if r.path != "/favicon.ico"} == {ES}
+
+
+def test_a_jobdir_crawl_of_two_hosts_stops_and_resumes(tmp_path: Path) -> None:
+    """The downloader-aware queue keeps one disk queue per slot (public host) under JOBDIR, with
+    the journal's scheduler (``crawler.journal``): a crawl stopped early resumes there."""
+    paths = [f"/20240410/page-{1117838000 + n}.html" for n in range(8)]
+    urls = [f"https://{host}{p}" for p in paths for host in (EN, ES)]
+
+    def page(seen: SeenRequest) -> Reply:
+        time.sleep(0.05)
+        return Reply(200, HTML, article(f"{seen.host} {seen.path}"))
+
+    written: list[str] = []
+    with HostileServer() as origin:
+        origin.route("/robots.txt", Reply(200, {}, b"User-agent: *\nAllow: /\n"))
+        origin.route("*", page)
+        for run, limit in ((1, "3"), (2, "0")):
+            crawl = run_crawl(
+                None,
+                tmp_path / f"run{run}",
+                *("-a", "editions=en,es"),
+                *("-a", "seeds=" + ",".join(urls)),
+                settings={
+                    "SITE_ORIGIN": origin.url,
+                    "RENDER_JS": "never",
+                    "JOBDIR": str(tmp_path / "job"),
+                    "DATASET_URI": str(tmp_path / "articles"),
+                    # few in the downloader at once: the rest wait in the disk queues
+                    "CONCURRENT_REQUESTS": "2",
+                    "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+                    "CLOSESPIDER_ITEMCOUNT": limit,
+                    "DATASET_FLUSH_ROWS": "1",
+                },
+                timeout=60,
+            )
+            assert crawl.returncode == 0, crawl.log[-3000:]
+            if run == 1:
+                assert crawl.stats["finish_reason"] == "closespider_itemcount"
+                assert crawl.stats["sputnik/writer/articles-written"] < len(urls)
+            else:
+                assert crawl.stats["sputnik/journal/requeued"] > 0
+        written = [r["url"] for r in rows(tmp_path / "articles")]
+    assert sorted(written) == sorted(urls)  # every page of both hosts, each once

@@ -18,17 +18,25 @@ still bounded by ``REDIRECT_MAX_TIMES``.
 
 Both redirect middlewares here (``ChainRedirectMiddleware`` for HTTP 3xx and
 ``SiteMetaRefreshMiddleware``, Scrapy's ``MetaRefreshMiddleware``, for refresh meta tags) follow
-a redirect only on the site (``crawler.urls.site_fetch_url``): to a site host, then fetched
-from ``SITE_ORIGIN`` as every request is, or to ``SITE_ORIGIN``'s own scheme, host and port.
-Any other target (another host or port, another scheme, a link-local address) is refused before
-a request is made, even for its ``robots.txt``: the request fails with ``OffSiteRedirect``, which
-the spider keeps as a ``redirect-off-site`` reject, and ``sputnik/redirect/off-site`` counts it.
+a redirect only on the site (``crawler.urls.public_target``): to a host of an edition the crawl
+chose, then requested as every page is (``retarget``: through ``SITE_ORIGIN`` with that host in
+``Host``, in that host's download slot), or to ``SITE_ORIGIN``'s own scheme, host and port (a
+relative ``Location`` too), then on the same public host as the request redirected. A target on
+an edition the crawl did not choose is refused before any request: ``OffEditionRedirect``, a
+``redirect-off-edition`` reject, counted in ``sputnik/redirect/off-edition``. Any other target
+(another host or port, another scheme, a link-local address) is refused before a request is
+made, even for its ``robots.txt``: the request fails with ``OffSiteRedirect``, which the spider
+keeps as a ``redirect-off-site`` reject, and ``sputnik/redirect/off-site`` counts it.
 
 ``OldFormMiddleware``: an article linked in the earlier template's old form (markup.md §4,
 ``/<section>/<YYYYMMDD><id>-<slug>/``) is requested at its canonical URL, where the live site
 redirects old forms [I]; a 404 there is followed, once, by a request for the old form
-(``meta["old_form"]``), as a redirect would be: same public URL and depth for the row, counted in
+(``meta["old_form"]``, the public URL on the edition's former host, requested as every page is),
+as a redirect would be: same public URL and depth for the row, counted in
 ``sputnik/urls/old-form-retried``. A 404 there too is the page's ``http-404`` reject.
+
+``HostFingerprinter`` (``REQUEST_FINGERPRINTER_CLASS``): Scrapy's request fingerprints, with the
+``Host`` header, which alone tells two editions' pages at one path apart through one origin.
 """
 
 from __future__ import annotations

@@ -39,6 +39,18 @@ A page whose own navigation (the request the crawler sent through the browser) i
 the site fails with ``OffSiteRedirect``, as redirects outside the browser do
 (``crawler.middlewares``): a ``redirect-off-site`` reject, counted in ``sputnik/redirect/off-site``.
 
+Through ``SITE_ORIGIN`` the browser's requests carry the public host in ``Host``, as the crawl's
+own do (``crawler.urls.fetch``). Chromium ignores a ``Host`` a route sets, so the browser is
+started with ``--host-resolver-rules`` mapping every edition host of the table to the origin's
+host and port (``crawler.urls.host_resolver_rules``), and a page to render is opened at its
+public host with the origin's scheme (``http://sputnikglobe.com/...``,
+``crawler.urls.browser_url``): the page, its relative subresources, ``fetch()``es and navigations
+then name that host; a request a page makes to the origin's own URL is sent to the same path on
+the page's host (``route.continue_(url=...)``). Limits: with an ``https`` origin the browser's
+TLS names the public host (the origin needs a certificate for it); a page's absolute
+``https://<edition host>/`` URLs through an ``http`` origin reach the origin's port in TLS and
+fail.
+
 Popups a page opens are closed. Stats: ``sputnik/browser/blocked`` and
 ``sputnik/browser/blocked/<resource-type>`` (``script``, ``fetch``, ``ping``, ``document``,
 ``websocket``...) count what the routes aborted and what failed at the closed proxy.
@@ -54,13 +66,20 @@ import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.config import get_config
-from crawler.middlewares import OffSiteRedirect
-from crawler.urls import browser_may_request, proxy_bypass
+from crawler.middlewares import OffSiteRedirect, request_public_url
+from crawler.urls import (
+    browser_may_request,
+    browser_url,
+    host_resolver_rules,
+    proxy_bypass,
+    requested_public_url,
+)
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route, WebSocketRoute
@@ -111,7 +130,11 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._start_lock = asyncio.Lock()
         self._started = False
         self._unavailable: str | None = None
-        self.origin = get_config(crawler).site_origin
+        config = get_config(crawler)
+        self.origin = config.site_origin
+        self.hosts = config.editions.hosts
+        if rules := host_resolver_rules(self.origin, self.hosts):
+            self._resolve_to_origin(rules)
         self._closed_port: socket.socket | None = None
         # Where a page's navigation was redirected off the site, by the URL it started from.
         self._off_site_hops: dict[str, str] = {}
@@ -122,8 +145,29 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def _engine_started(self) -> None:  # type: ignore[override]
         """As above, for Scrapy versions before 2.14."""
 
+    def _resolve_to_origin(self, rules: str) -> None:
+        """Chromium resolves every edition host to the origin (see the module)."""
+        options = self.config.launch_options
+        args = [str(a) for a in options.get("args", [])]
+        if any(a.startswith("--host-resolver-rules") for a in args):
+            logger.warning(
+                "PLAYWRIGHT_LAUNCH_OPTIONS has its own --host-resolver-rules: the browser's"
+                " requests through SITE_ORIGIN carry the edition hosts only if they send them"
+                " to %s",
+                self.origin,
+            )
+            return
+        self.config.launch_options = {**options, "args": [*args, f"--host-resolver-rules={rules}"]}
+
     async def _download_request(self, request: Request, spider: Spider | None = None) -> Response:
         await self._start()
+        if self.origin:
+            # Through an origin the browser asks for the public host (resolved to the origin):
+            # Chromium sends that host in Host, which no route may change.
+            public = request_public_url(request, self.origin)
+            headers = request.headers.copy()
+            headers.pop("Host", None)
+            request = request.replace(url=browser_url(public, self.origin), headers=headers)
         try:
             return await super()._download_request(request, spider)
         except PlaywrightError as exc:
@@ -172,8 +216,8 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         handler = super()._make_request_handler(*args, **kwargs)
 
         async def request_handler(route: Route, request: PlaywrightRequest) -> None:
-            if browser_may_request(request.url, self.origin):
-                await handler(route, request)
+            if browser_may_request(request.url, self.origin, self.hosts):
+                await handler(self._on_public_host(route), request)
             else:
                 await self._abort(route)
 
@@ -181,10 +225,28 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _context_route(self, route: Route) -> None:
         """Requests of pages the handler did not open (popups) and of workers."""
-        if browser_may_request(route.request.url, self.origin):
-            await route.continue_()
+        if browser_may_request(route.request.url, self.origin, self.hosts):
+            await self._on_public_host(route).continue_()
         else:
             await self._abort(route)
+
+    def _on_public_host(self, route: Route) -> Route:
+        """A request a page makes to the origin's own URL goes to the same path on the page's
+        public host instead (resolved to the origin all the same), so that it carries that
+        host in ``Host`` too; any other request's route as it is."""
+        request = route.request
+        if not self.origin:
+            return route
+        try:
+            host = urlsplit(request.frame.url).hostname
+        except PlaywrightError:  # a worker's request: no frame
+            return route
+        if host not in self.hosts:
+            return route
+        public = requested_public_url(request.url, host, self.origin)
+        if public == request.url:  # not on the origin
+            return route
+        return _Rerouted(route, browser_url(public, self.origin))  # type: ignore[return-value]
 
     async def _abort(self, route: Route) -> None:
         request = route.request
@@ -194,7 +256,7 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         await route.abort("aborted" if request.is_navigation_request() else "blockedbyclient")
 
     async def _web_socket_route(self, ws: WebSocketRoute) -> None:
-        if browser_may_request(ws.url, self.origin):
+        if browser_may_request(ws.url, self.origin, self.hosts):
             ws.connect_to_server()
             return
         self._blocked("websocket", ws.url)
@@ -217,7 +279,10 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             self._closed_port = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self._closed_port.bind(("127.0.0.1", 0))
         port = self._closed_port.getsockname()[1]
-        return {"server": f"http://127.0.0.1:{port}", "bypass": proxy_bypass(self.origin)}
+        return {
+            "server": f"http://127.0.0.1:{port}",
+            "bypass": proxy_bypass(self.origin, self.hosts),
+        }
 
     async def _create_browser_context(
         self, name: str, context_kwargs: dict | None, spider: Spider | None = None
@@ -243,6 +308,21 @@ class PlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         await super()._close()
         if self._closed_port is not None:
             self._closed_port.close()
+
+
+class _Rerouted:
+    """A route that continues to another URL of the same scheme (Playwright allows no other);
+    otherwise the route itself."""
+
+    def __init__(self, route: Route, url: str) -> None:
+        self._route = route
+        self._url = url
+
+    async def continue_(self, **overrides: Any) -> None:
+        await self._route.continue_(**{**overrides, "url": self._url})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._route, name)
 
 
 def _in_main_frame(request: PlaywrightRequest) -> bool:

@@ -35,6 +35,7 @@ RENDER_MODES = ("auto", "always", "never")
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 # Scrapy settings the crawl relies on: (name, smallest allowed value). Whole numbers first.
+DOWNLOADER_AWARE_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 SCRAPY_COUNTS = (
     ("CONCURRENT_ITEMS", 1),
     ("CONCURRENT_REQUESTS", 1),
@@ -170,6 +171,15 @@ class Config:
             read.seconds(name, minimum, above=True)
         for name in SCRAPY_FLAGS:
             read.flag(name)
+        per_ip = read.count("CONCURRENT_REQUESTS_PER_IP", 0)
+        if per_ip and settings.get("SCHEDULER_PRIORITY_QUEUE") == DOWNLOADER_AWARE_QUEUE:
+            # Scrapy's downloader-aware queue refuses it (with a traceback): say it in one line.
+            raise read.fail(
+                "CONCURRENT_REQUESTS_PER_IP",
+                "0 with SCHEDULER_PRIORITY_QUEUE's downloader-aware queue (concurrency is per"
+                " public host: CONCURRENT_REQUESTS_PER_DOMAIN)",
+                per_ip,
+            )
         read.codes("RETRY_HTTP_CODES")
         read.mapping("PLAYWRIGHT_LAUNCH_OPTIONS")
         editions = read.editions("EDITIONS_FILE", "EDITIONS")

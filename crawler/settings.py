@@ -12,11 +12,22 @@ NEWSPIDER_MODULE = "crawler.spiders"
 COMMANDS_MODULE = "crawler.commands"
 
 # Politeness for the live site; the tests and benchmarks on the mirror turn throttling off.
+# Per public host: every request's download slot is its public host (crawler.urls.fetch), also
+# through one SITE_ORIGIN, so concurrency and AutoThrottle's delay apply per edition host, and the
+# downloader-aware queue hands out the host with the fewest downloads first: a slow edition never
+# stalls the others. It needs CONCURRENT_REQUESTS_PER_IP = 0 (Scrapy's default).
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0  # seconds
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_REQUESTS_PER_IP = 0
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# Scrapy's downloader, holding each slot to its concurrency (Scrapy 2.19 lets bursts past it).
+DOWNLOADER = "crawler.downloader.SlotDownloader"
+# robots.txt per public host (crawler.robots), fetched as any page of that host.
 ROBOTSTXT_OBEY = True
+# Through one origin, only the Host header tells two editions' pages at one path apart.
+REQUEST_FINGERPRINTER_CLASS = "crawler.middlewares.HostFingerprinter"
 USER_AGENT = "sputnik-crawler/0.1 (+https://github.com/example/sputnik-crawler; research crawler)"
 
 # Retries: Scrapy's, with a wait that doubles and honours Retry-After (crawler.middlewares).
@@ -33,6 +44,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.OldFormMiddleware": 590,
     # After retries, redirects and decompression: it sees the page the spider would get.
     "crawler.render.RenderMiddleware": 540,
+    # One robots.txt per public host, not one per origin (Scrapy's position).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.PublicRobotsTxtMiddleware": 100,
 }
 RETRY_AFTER_MAX_SECS = 300
 RETRY_BACKOFF_BASE_SECS = 1.0

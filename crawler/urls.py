@@ -12,7 +12,7 @@ is missing the spider tries the old form once.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -20,6 +20,7 @@ from w3lib.url import canonicalize_url
 from crawler.editions import EditionTable, packaged_table
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Self
 
     from crawler.editions import Edition
@@ -141,11 +142,22 @@ def canonicalize(
     return ArticleURL(origin + new, f"https://{old_host}{old_path}"), None
 
 
+class Fetch(NamedTuple):
+    """How a public URL is requested (``fetch``): where, with which extra headers and meta."""
+
+    url: str
+    headers: dict[str, str]
+    """``{"Host": <public host>}`` through an origin; empty on the live site."""
+    meta: dict[str, str]
+    """``download_slot``: the public host, so that concurrency, delays and the scheduler's
+    per-slot queues apply per public host, not per origin."""
+
+
 def fetch_target(public_url: str, origin: str) -> tuple[str, str | None]:
     """Where a public URL is requested, and the ``Host`` header to send: the URL itself
     (``None``: the URL's own host) when ``origin`` is empty (the live site), else the same
     path and query on ``origin`` with the public host in ``Host`` (as a reverse proxy or an
-    archive server expects).
+    archive server expects; without a port: public hosts are on their scheme's default).
 
     :param public_url: an absolute public URL on an edition's host
     :param origin: ``Config.site_origin``
@@ -154,21 +166,41 @@ def fetch_target(public_url: str, origin: str) -> tuple[str, str | None]:
         return public_url, None
     parts = urlsplit(public_url)
     rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-    return origin + rest, parts.netloc.lower()
+    return origin + rest, (parts.hostname or "").lower()
 
 
-def site_fetch_url(url: str, origin: str) -> str | None:
-    """Where a URL may be fetched from while staying on the site; ``None`` when it is off it.
+def fetch(public_url: str, origin: str) -> Fetch:
+    """The URL, headers and meta of a request for ``public_url``: every request the crawl makes
+    for a page of the site (the spider's, a redirect's, an old form's, a ``robots.txt``) is
+    built from this.
 
-    A URL on one of ``SITE_HOSTS`` (http or https, any port) maps onto ``origin``, path and
-    query kept, as the spider's own requests do (it stays on its host when ``origin`` is one of
-    them: the live site may send its apex to ``www`` and back); a URL on ``origin``'s exact
-    scheme, host and port is kept (rebuilt from ``origin``, so user-info tricks go). Anything
-    else is off the site: another host (``169.254.169.254`` too), another port, another scheme.
-
-    :param url: an absolute URL, e.g. a redirect's target
-    :param origin: ``SITE_ORIGIN`` without its trailing slash
+    :param public_url: an absolute URL on an edition's host
+    :param origin: ``Config.site_origin``
     """
+    url, host = fetch_target(public_url, origin)
+    slot = (urlsplit(public_url).hostname or "").lower()
+    return Fetch(url, {"Host": host} if host else {}, {"download_slot": slot})
+
+
+def requested_public_url(url: str, host: str | None, origin: str) -> str:
+    """The public URL a request stands for: through ``origin``, ``https://<Host header>``
+    with the request's path and query; else the request's URL itself.
+
+    :param url: the URL requested
+    :param host: its ``Host`` header, if it has one
+    :param origin: ``Config.site_origin``
+    """
+    rest = _rest_on_origin(url, origin) if host else None
+    if rest is None:
+        return url
+    return f"https://{host.lower()}{rest}"  # type: ignore[union-attr]
+
+
+def _rest_on_origin(url: str, origin: str) -> str | None:
+    """The path and query of ``url`` below ``origin`` (same scheme, host, port and path
+    prefix; user-info dropped), or ``None`` when it is not on it."""
+    if not origin:
+        return None
     parts = urlsplit(url)
     own = urlsplit(origin)
     if parts.scheme not in ("http", "https"):
@@ -177,44 +209,115 @@ def site_fetch_url(url: str, origin: str) -> str | None:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:  # a port out of range or not a number
         return None
-    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-    if (parts.hostname or "") in SITE_HOSTS:
-        if not origin or (own.hostname or "") in SITE_HOSTS:  # the live site
-            explicit = f":{parts.port}" if parts.port else ""
-            return f"{parts.scheme}://{parts.hostname}{explicit}{rest}"
-        return origin + rest
-    if not origin:
-        return None
-    if (parts.scheme, parts.hostname, port) == (
+    if (parts.scheme, parts.hostname, port) != (
         own.scheme,
         own.hostname,
         own.port or DEFAULT_PORTS[own.scheme],
     ):
-        return f"{own.scheme}://{own.netloc}{rest}"
-    return None
+        return None
+    path = parts.path or "/"
+    prefix = own.path.rstrip("/")
+    if prefix and not (path == prefix or path.startswith(prefix + "/")):
+        return None
+    rest = path[len(prefix) :] or "/"
+    return urlunsplit(("", "", rest, parts.query, ""))
 
 
-def browser_may_request(url: str, origin: str) -> bool:
-    """Whether the browser may request ``url``: on the site (``site_fetch_url``; ``ws``/``wss``
-    as ``http``/``https``), or a URL that reaches no network (``data:``, ``blob:``, ``about:``).
+def public_target(
+    target: str, origin: str, host: str, hosts: Collection[str] = SITE_HOSTS
+) -> str | None:
+    """The public URL a redirect's ``target`` stands for, or ``None`` when it is off the site.
+
+    On one of ``hosts`` (an edition's, http or https, any port): the target itself, user-info
+    dropped. On ``origin``'s exact scheme, host, port (and path prefix): the same path and query
+    on ``host``, the public host of the request redirected (a relative ``Location`` is resolved
+    on the origin). Anything else is off the site: another host (``169.254.169.254`` too),
+    another port, another scheme.
+
+    :param target: an absolute URL, e.g. a redirect's target
+    :param origin: ``Config.site_origin`` (empty: the live site)
+    :param host: the public host of the request that was redirected
+    :param hosts: every edition host (``Config.editions.hosts``)
+    """
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        return None
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    if (parts.hostname or "") in hosts:
+        explicit = f":{parts.port}" if parts.port else ""
+        rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        return f"{parts.scheme}://{parts.hostname}{explicit}{rest}"
+    rest = _rest_on_origin(target, origin)
+    return None if rest is None else f"https://{host}{rest}"
+
+
+def site_fetch_url(url: str, origin: str) -> str | None:
+    """Where a URL may be fetched from while staying on the site; ``None`` when it is off it
+    (``public_target`` for the default edition's requests, then ``fetch_target``).
+
+    :param url: an absolute URL, e.g. a redirect's target
+    :param origin: ``SITE_ORIGIN`` without its trailing slash (a site host's: the live site)
+    """
+    if (urlsplit(origin).hostname or "") in SITE_HOSTS:
+        origin = ""
+    public = public_target(url, origin, PUBLIC_HOST)
+    return None if public is None else fetch_target(public, origin)[0]
+
+
+def browser_url(public_url: str, origin: str) -> str:
+    """Where the browser navigates for ``public_url``: the URL itself on the live site; through
+    ``origin``, the public host with the origin's scheme (``http://sputnikglobe.com/...``), which
+    Chromium resolves to the origin (``host_resolver_rules``): the page, and every request it
+    makes on the site, then carry the public host in ``Host``, where Chromium refuses to let a
+    route change that header.
+
+    :param public_url: an absolute URL on an edition's host
+    :param origin: ``Config.site_origin``
+    """
+    if not origin:
+        return public_url
+    parts = urlsplit(public_url)
+    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return f"{urlsplit(origin).scheme}://{(parts.hostname or '').lower()}{rest}"
+
+
+def host_resolver_rules(origin: str, hosts: Collection[str] = SITE_HOSTS) -> str | None:
+    """Chromium's ``--host-resolver-rules`` sending every one of ``hosts`` to ``origin``'s host
+    and port (``None`` on the live site), so that ``browser_url`` reaches the origin."""
+    if not origin:
+        return None
+    own = urlsplit(origin)
+    port = own.port or DEFAULT_PORTS[own.scheme]
+    target = f"[{own.hostname}]" if ":" in (own.hostname or "") else own.hostname
+    return ", ".join(f"MAP {host} {target}:{port}" for host in sorted(hosts))
+
+
+def browser_may_request(url: str, origin: str, hosts: Collection[str] = SITE_HOSTS) -> bool:
+    """Whether the browser may request ``url``: on an edition's host or ``origin``
+    (``public_target``; ``ws``/``wss`` as ``http``/``https``), or a URL that reaches no network
+    (``data:``, ``blob:``, ``about:``).
 
     :param url: what a page asks for: a subresource, a navigation, a WebSocket...
     :param origin: ``SITE_ORIGIN`` without its trailing slash
+    :param hosts: every edition host (``Config.editions.hosts``)
     """
     scheme, _, rest = url.partition(":")
     scheme = scheme.lower()
     if scheme in ("data", "blob", "about"):
         return True
     web = {"ws": "http", "wss": "https"}.get(scheme, scheme)
-    return site_fetch_url(f"{web}:{rest}", origin) is not None
+    return public_target(f"{web}:{rest}", origin, PUBLIC_HOST, hosts) is not None
 
 
-def proxy_bypass(origin: str) -> str:
-    """Chromium's proxy bypass rules for the site's hosts and ``origin`` (exact host and port),
-    after ``<-loopback>`` so that other loopback ports are not bypassed either."""
+def proxy_bypass(origin: str, hosts: Collection[str] = SITE_HOSTS) -> str:
+    """Chromium's proxy bypass rules for the edition hosts and ``origin`` (exact host and
+    port), after ``<-loopback>`` so that other loopback ports are not bypassed either."""
     if not origin:
-        return ",".join(["<-loopback>", *sorted(SITE_HOSTS)])
+        return ",".join(["<-loopback>", *sorted(hosts)])
     own = urlsplit(origin)
     port = own.port or DEFAULT_PORTS[own.scheme]
     host = f"[{own.hostname}]" if ":" in (own.hostname or "") else own.hostname
-    return ",".join(["<-loopback>", *sorted(SITE_HOSTS), f"{host}:{port}"])
+    return ",".join(["<-loopback>", *sorted(hosts), f"{host}:{port}"])

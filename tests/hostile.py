@@ -3,7 +3,8 @@
 The mirror models the real site; this server plays an attacker or a broken site: redirects off
 the site, gzip bombs, absurd nesting, pages that make a browser call other hosts. It runs in a
 thread of the test process (the crawl under test is a subprocess), listens on loopback port 0,
-and records every request it gets, so a test can say "this host got zero requests".
+and records every request it gets, so a test can say "this host got zero requests"; by ``Host``
+header, how many it was answering at once (``max_in_flight``), and the order it answered them.
 
     with HostileServer() as site, HostileServer() as other:
         site.route("/20240410/x-1117838001.html", Reply(301, {"Location": other.url + "/a"}))
@@ -14,6 +15,7 @@ and records every request it gets, so a test can say "this host got zero request
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +57,9 @@ class HostileServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[SeenRequest] = []
+        self.answered: list[SeenRequest] = []  # in the order their replies were sent
+        self.in_flight: Counter[str] = Counter()  # by Host: requests being answered now
+        self.max_in_flight: Counter[str] = Counter()  # by Host: the most at once so far
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
@@ -96,12 +101,21 @@ class HostileServer:
                 )
                 with server._lock:
                     server.requests.append(seen)
-                route = server.routes.get(seen.path, server.routes.get("*"))
-                if route is None:
-                    reply = Reply(404, {"Content-Type": "text/plain"}, b"not found")
-                else:
-                    reply = route if isinstance(route, Reply) else route(seen)
-                self._send(reply)
+                    server.in_flight[seen.host] += 1
+                    server.max_in_flight[seen.host] = max(
+                        server.max_in_flight[seen.host], server.in_flight[seen.host]
+                    )
+                try:
+                    route = server.routes.get(seen.path, server.routes.get("*"))
+                    if route is None:
+                        reply = Reply(404, {"Content-Type": "text/plain"}, b"not found")
+                    else:
+                        reply = route if isinstance(route, Reply) else route(seen)
+                    self._send(reply)
+                finally:
+                    with server._lock:
+                        server.in_flight[seen.host] -= 1
+                        server.answered.append(seen)
 
             def _send(self, reply: Reply) -> None:
                 body = reply.body

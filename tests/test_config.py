@@ -17,6 +17,8 @@ from tests.hostile import HostileServer
 BAD_SETTINGS = [
     ("CONCURRENT_REQUESTS_PER_DOMAIN", "0"),  # would hang: no request is ever sent
     ("CONCURRENT_REQUESTS", "0"),
+    ("CONCURRENT_REQUESTS_PER_IP", "2"),  # the downloader-aware queue refuses it
+    ("CONCURRENT_REQUESTS_PER_IP", "-1"),
     ("DEPTH_LIMIT", "-1"),
     ("DEPTH_LIMIT", "abc"),
     ("DEPTH_LIMIT", "1.5"),

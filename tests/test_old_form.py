@@ -107,12 +107,20 @@ def test_canonical_url_is_a_plain_str_where_stored() -> None:
 def test_middleware_tries_the_old_form_once() -> None:
     crawler = get_crawler(settings_dict={"SITE_ORIGIN": "http://127.0.0.1:8000"})
     middleware = OldFormMiddleware.from_crawler(crawler)
-    old = "http://127.0.0.1:8000/columnists/201911181077343476-x/"
-    request = Request("http://127.0.0.1:8000/20191118/x-1077343476.html", meta={"old_form": old})
+    old = "https://sputniknews.com/columnists/201911181077343476-x/"  # the public old form
+    request = Request(
+        "http://127.0.0.1:8000/20191118/x-1077343476.html",
+        headers={"Host": "sputnikglobe.com"},
+        meta={"old_form": old, "download_slot": "sputnikglobe.com"},
+    )
     retried = middleware.process_response(request, Response(request.url, status=404))
-    assert isinstance(retried, Request) and retried.url == old
+    # requested through the origin, for its own (former) host
+    assert isinstance(retried, Request)
+    assert retried.url == "http://127.0.0.1:8000/columnists/201911181077343476-x/"
+    assert retried.headers.getlist("Host") == [b"sputniknews.com"]
+    assert retried.meta["download_slot"] == "sputniknews.com"
     assert retried.meta["old_form_tried"] and retried.dont_filter
-    again = Response(old, status=404)
+    again = Response(retried.url, status=404)
     assert middleware.process_response(retried, again) is again
     ok = Response(request.url, status=200)
     assert middleware.process_response(request, ok) is ok
@@ -147,6 +155,7 @@ def test_crawl_tries_the_old_form_after_a_404(tmp_path: Path) -> None:
             timeout=60,
         )
         requested = [p for p in site.paths() if p != "/robots.txt"]
+        hosts = {r.path: r.host for r in site.requests}
     assert crawl.returncode == 0, crawl.log[-3000:]
     url = {href: str(canonicalize(href)[0]) for href in (only_old[0], canonical_ok[0], nowhere[0])}
     written = {r["url"]: r for r in rows(crawl.articles)}
@@ -164,4 +173,6 @@ def test_crawl_tries_the_old_form_after_a_404(tmp_path: Path) -> None:
         new = url[href][len(SITE) :]
         assert requested.index(new) < requested.index(href)
         assert requested.count(new) == requested.count(href) == 1
+        # each for its public host: the old form's is the former one
+        assert (hosts[new], hosts[href]) == ("sputnikglobe.com", "sputniknews.com")
     assert canonical_ok[0] not in requested

@@ -58,9 +58,17 @@ from crawler.editions import DEFAULT_EDITION, EditionsError
 from crawler.errors import response_error_reject
 from crawler.extract import Extracted, NotArticle, Page, extract_page, related_links, unread_depth
 from crawler.items import RawArticle, RejectItem
-from crawler.middlewares import OffSiteRedirect
+from crawler.middlewares import OffEditionRedirect, OffSiteRedirect, request_public_url
 from crawler.render import RenderedTooLarge, needs_js_detail
-from crawler.urls import INT64_MAX, PUBLIC_ORIGIN, canonicalize, edition_of, fetch_target, old_form
+from crawler.urls import (
+    INT64_MAX,
+    PUBLIC_ORIGIN,
+    canonicalize,
+    edition_of,
+    fetch,
+    old_form,
+    public_target,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -228,30 +236,32 @@ class SputnikSpider(scrapy.Spider):
 
     # -- URLs ------------------------------------------------------------------------------
 
-    def to_public(self, url: str) -> str | None:
-        """The public form of a URL on an edition's host or on ``SITE_ORIGIN`` (the first
-        chosen edition's); ``None`` if neither."""
-        parts = urlsplit(url.strip())
-        if self.origin and (url.startswith(self.origin + "/") or url == self.origin):
-            rest = url[len(self.origin) :]
-            return self.editions[0].origin + (rest or "/")
-        edition = edition_of(url, self.config.editions)
-        if parts.scheme in ("http", "https") and edition is not None:
-            return edition.origin + url[len(f"{parts.scheme}://{parts.netloc}") :]
-        return None
+    def to_public(self, url: str, request: scrapy.Request | None = None) -> str | None:
+        """The public URL a URL stands for; ``None`` when it is neither on an edition's host nor
+        on ``SITE_ORIGIN``. On an edition's host (any of its hosts): the URL itself (user-info
+        dropped; the canonical host is ``canonicalize``'s job). On ``SITE_ORIGIN``: its path and
+        query on the public host ``request`` was sent for (its ``Host`` header), else on the
+        first chosen edition's host (seeds given on the origin)."""
+        host = request.headers.get("Host") if request is not None else None
+        public_host = host.decode("latin-1") if host else self.editions[0].host
+        return public_target(url.strip(), self.origin, public_host, self.config.editions.hosts)
 
     def landed_url(self, response: Response) -> str | None:
         """The canonical public URL of the page a response holds: the one finally requested, after
-        redirects within the site; ``None`` when that is not an article URL. The request's URL,
-        not the response's: a rendered page's URL is whatever its scripts set (``pushState``)."""
+        redirects within the site (through an origin: its ``Host`` and path); ``None`` when that
+        is not an article URL. The request's URL, not the response's: a rendered page's URL is
+        whatever its scripts set (``pushState``)."""
         request = response.request
-        public = self.to_public(request.url if request is not None else response.url)
+        if request is None:
+            public = self.to_public(response.url)
+        else:
+            public = request_public_url(request, self.origin)
         url = canonicalize(public, editions=self.config.editions)[0] if public else None
         return str(url) if url else None  # an old form's too: the row's URL is today's form
 
     def fetch_url(self, public_url: str) -> str:
-        """Where a public URL is fetched from: the same path on ``SITE_ORIGIN``."""
-        return fetch_target(public_url, self.origin)[0]
+        """Where a public URL is fetched from: itself, or the same path on ``SITE_ORIGIN``."""
+        return fetch(public_url, self.origin).url
 
     def edition_code(self, url: str) -> str | None:
         """The code of the edition whose host a public URL is on."""
@@ -276,22 +286,26 @@ class SputnikSpider(scrapy.Spider):
 
     def article_request(self, url: str, referer: str | None, **meta: Any) -> scrapy.Request:
         """A request for the article at canonical ``url``; one written in the old form also
-        carries where that is fetched from, for ``crawler.middlewares.OldFormMiddleware``."""
+        carries that public URL, for ``crawler.middlewares.OldFormMiddleware``."""
         if old := old_form(url):
-            meta["old_form"] = self.origin + urlsplit(old).path
-        return scrapy.Request(
-            self.fetch_url(url),
-            callback=self.parse_article,
-            errback=self.failed,
-            meta={"public_url": str(url), "public_referer": referer, **meta},
+            meta["old_form"] = old
+        return self.site_request(
+            url, self.parse_article, public_url=str(url), public_referer=referer, **meta
         )
 
     def listing_request(self, url: str, **meta: Any) -> scrapy.Request:
+        return self.site_request(url, self.parse_listing, public_url=url, listing=True, **meta)
+
+    def site_request(self, public_url: str, callback: Any, /, **meta: Any) -> scrapy.Request:
+        """A request for a public URL (``crawler.urls.fetch``: through ``SITE_ORIGIN`` with the
+        public host in ``Host``; its download slot the public host)."""
+        target = fetch(public_url, self.origin)
         return scrapy.Request(
-            self.fetch_url(url),
-            callback=self.parse_listing,
+            target.url,
+            headers=target.headers,
+            callback=callback,
             errback=self.failed,
-            meta={"public_url": url, "listing": True, **meta},
+            meta={**target.meta, **meta},
         )
 
     # -- callbacks -------------------------------------------------------------------------
@@ -505,6 +519,8 @@ class SputnikSpider(scrapy.Spider):
         elif failure.check(HttpError):
             status = failure.value.response.status
             reason = f"http-{status}"
+        elif failure.check(OffEditionRedirect):
+            reason = "redirect-off-edition"
         elif failure.check(OffSiteRedirect):
             reason = "redirect-off-site"
         elif failure.check(IgnoreRequest) and "robots" in str(failure.value).lower():

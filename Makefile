@@ -51,6 +51,7 @@ demo: venv
 bench: venv system-deps
 	$(BIN)/python benchmarks/mirror_load.py
 	$(BIN)/python benchmarks/crawl_bench.py
+	$(BIN)/python benchmarks/editions_bench.py
 	$(BIN)/python benchmarks/state_bench.py
 	$(BIN)/python benchmarks/render_bench.py
 

@@ -478,9 +478,10 @@ class Site:
                 jsonld="missing", microdata=layout == "earlier", shape="", timestamp="seconds-z"
             )
         headline = texts.headline(rng, _pick(rng, (("plain", 80), ("dash", 10), ("quotes", 10))))
-        # The old form needs a slug: non-Latin editions' get a Latin stand-in [I], which today's
-        # form keeps (markup.md §4: the same slug and id in both forms).
-        slug = texts.slugify(headline) or f"news{ordinal}"
+        # The old form needs a slug: non-Latin editions' old URLs get a Latin stand-in [I], and
+        # today's form is then id-only.
+        latin = texts.slugify(headline)
+        slug = latin or f"news{ordinal}"
         day = published.astimezone(edition.zone).strftime("%Y%m%d")
         section = rng.choice(texts.SECTIONS)
         tags = tuple(dict.fromkeys(rng.sample(texts.TAGS, rng.randint(2, 7))))
@@ -494,7 +495,7 @@ class Site:
             -1,
             key,
             article_id,
-            f"/{day}/{slug}-{article_id}.html",
+            f"/{day}/{slug}-{article_id}.html" if latin else f"/{day}/{article_id}.html",
             headline,
             published,
             section,
@@ -638,12 +639,8 @@ class Site:
         ) + tuple("public" for _ in back)
         genre = rng.choice(texts.GENRES)
         foreign = self.foreign.get(index, ())
-        # A card to another edition comes last, after a card for every related link of this
-        # edition: the cards stay a leading share of the related list (JSON-LD's order), so
-        # page order is one order whatever the source. Otherwise only the JSON-LD names it.
-        carded = {b.target for b in blocks if b.kind == "related"}
-        if foreign and carded >= set(related):
-            blocks += tuple(Block("foreign", other=o, href=href) for o, href in foreign)
+        # Cards to other editions come last in page order, as they come last in the JSON-LD.
+        blocks += tuple(Block("foreign", other=other, href=href) for other, href in foreign)
         return Article(
             stub,
             description,

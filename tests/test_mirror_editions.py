@@ -18,7 +18,7 @@ import pytest
 from parsel import Selector
 from w3lib.url import canonicalize_url
 
-from tests.mirror import manifest, pages
+from tests.mirror import manifest, pages, render_js
 from tests.mirror.editions import EDITIONS, by_host, parse_codes
 from tests.mirror.model import Site
 from tests.mirror.process import REPO_ROOT, Mirror, run_mirror
@@ -451,3 +451,18 @@ def test_manifest_cli_writes_every_edition(tmp_path: Any) -> None:
     assert {r["site"] for r in records} == {"noticiaslatam.lat", "sputniknews.cn"}
     assert {r["language"] for r in records} == {"es", "zh"}
     assert all(r["published_at"].endswith("Z") for r in records if r["published_at"])
+
+
+def test_script_built_pages_per_edition(model: Editions) -> None:
+    """``--js-shells``: each edition's shells carry its page (its lang, its house) for a browser."""
+    for code in ("ar", "zh", "es"):
+        site, edition = model[code], EDITIONS[code]
+        stub = current(site)[7]
+        state = json.loads(render_js.state_json(site, stub.index))
+        static = pages.render(site, stub.path).body.decode()
+        assert state["main"] in static and state["head"] in static
+        for variant in render_js.KINDS:
+            shell = render_js.article_page(site, stub.index, variant).decode()
+            assert f'lang="{edition.html_lang}"' in shell, (code, variant)
+        api = render_js.api(site, f"/__api__/article/{stub.article_id}.json")
+        assert api is not None and json.loads(api[0]) == state

@@ -1,8 +1,11 @@
 """``python -m crawler.demo`` (``make demo``): the main job on the bundled offline mirror.
 
-Starts the mirror (``python -m tests.mirror``) on a free loopback port, runs
-``scrapy crawl sputnik -s SITE_ORIGIN=<mirror> -a seeds=<the seed article>`` into ``data/demo/``,
-prints a short DuckDB summary of the dataset (articles per day, top tags, one sample row), writes
+Starts the mirror (``python -m tests.mirror``) of four editions (``en``, ``es``, ``ar``,
+``zh``) on a free loopback port, runs ``scrapy crawl sputnik -s SITE_ORIGIN=<mirror>
+-a editions=en,es,ar,zh -a seeds=<the seed article and one article of each other edition>`` into
+``data/demo/``, prints
+a short DuckDB summary of the dataset (articles per edition and day, top tags, one sample row),
+writes
 the HTML report (``crawler.report``) to ``data/demo/report.html``, prints its path and stops the
 mirror. The mirror's made-up articles get a folder of their own, emptied on every run, so
 they never mix with a real crawl's ``data/articles``.
@@ -10,16 +13,20 @@ they never mix with a real crawl's ``data/articles``.
 
 from __future__ import annotations
 
+import re
 import selectors
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
+from crawler.editions import packaged_table
 from crawler.report import write_report
 
-ARTICLES = 2000  # articles the mirror generates
-DEPTH_LIMIT = 6  # related-article hops from the seed: about 200 articles on this mirror
+ARTICLES = 2000  # articles the mirror generates, per edition
+EDITIONS = ("en", "es", "ar", "zh")
+DEPTH_LIMIT = 6  # related-article hops from each seed: about 200 articles per edition here
 SEED_URL = (
     "https://sputnikglobe.com/20240410/"
     "china-sending-message-that-it-has-russias-back-if-west-escalates-1117838001.html"
@@ -49,6 +56,8 @@ def start_mirror(articles: int) -> subprocess.Popen[str]:
         "0",
         "--articles",
         str(articles),
+        "--editions",
+        ",".join(EDITIONS),
     ]
     return subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
 
@@ -79,8 +88,24 @@ def stop_mirror(mirror: subprocess.Popen[str]) -> None:
         mirror.stdout.close()
 
 
+def edition_seed(base_url: str, code: str) -> str:
+    """The newest article of an edition's RSS feed, asked of the mirror with its public host."""
+    host = packaged_table()[code].host
+    request = urllib.request.Request(
+        base_url + "/export/rss2/archive/index.xml", headers={"Host": host}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        feed = response.read().decode("utf-8")
+    found = re.search(r"<item>.*?<link>([^<]+)</link>", feed, re.S)
+    if found is None:
+        raise MirrorError(f"the mirror's {code} feed lists no article")
+    return found[1]
+
+
 def crawl(base_url: str) -> int:
-    """``scrapy crawl sputnik`` from the seed article into ``data/``; its exit code."""
+    """``scrapy crawl sputnik`` from the seed article and one article of each other edition
+    into ``data/``; its exit code."""
+    seeds = [SEED_URL, *(edition_seed(base_url, code) for code in EDITIONS[1:])]
     command = [
         sys.executable,
         "-m",
@@ -88,7 +113,9 @@ def crawl(base_url: str) -> int:
         "crawl",
         "sputnik",
         "-a",
-        f"seeds={SEED_URL}",
+        f"editions={','.join(EDITIONS)}",
+        "-a",
+        f"seeds={','.join(seeds)}",
         "-s",
         f"SITE_ORIGIN={base_url}",
         "-s",
@@ -125,6 +152,14 @@ def summarize(articles: Path, rejects: Path) -> str:
         f" edition) FROM {source}"
     ).fetchone()
     lines = [f"Dataset {articles}: {total} articles over {days} days (editions: {editions})"]
+    per_edition = con.execute(
+        f"SELECT edition, any_value(site), count(*), min(date), max(date) FROM {source}"
+        " GROUP BY edition ORDER BY edition"
+    ).fetchall()
+    lines += [
+        f"  {code:<3} {site:<18} {n:>4} articles, {first} .. {last}"
+        for code, site, n, first, last in per_edition
+    ]
     per_day = con.execute(
         f"SELECT date, count(*) AS n FROM {source} GROUP BY date ORDER BY n DESC, date LIMIT 5"
     ).fetchall()
@@ -157,7 +192,10 @@ def main() -> int:
     mirror = start_mirror(ARTICLES)
     try:
         base_url = read_base_url(mirror, STARTUP_TIMEOUT_SECS)
-        print(f"Mirror of sputnikglobe.com serving at {base_url} ({ARTICLES} articles)", flush=True)
+        print(
+            f"Mirror of {', '.join(EDITIONS)} serving at {base_url} ({ARTICLES} articles each)",
+            flush=True,
+        )
         code = crawl(base_url)
         if code:
             print(f"demo: the crawl failed (exit code {code})", file=sys.stderr)

@@ -29,6 +29,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -182,15 +183,30 @@ def figure_svg(fig: Any) -> str:
     return text[text.index("<svg") :]
 
 
+CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",)  # Debian fonts-wqy-zenhei
+
+
 def new_axes() -> tuple[Any, Any]:
     """A figure and axes in the report's size and style."""
     import matplotlib
 
     matplotlib.use("Agg")  # no GUI; the report is made on servers
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
+    # WenQuanYi Zen Hei has one weight, 500: matplotlib warns on every "normal" text it finds
+    # it for, which is what we want it to do.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    cjk = []
+    for path in CJK_FONT_FILES:  # by path: matplotlib's font cache may predate the package
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            cjk.append(font_manager.FontProperties(fname=path).get_name())
     matplotlib.rcParams.update(
         {
+            # Tags and sections of the Chinese and Japanese editions: matplotlib falls back
+            # glyph by glyph to a CJK font when one is installed (scripts/system-packages.txt).
+            "font.family": ["DejaVu Sans", *cjk],
             "svg.fonttype": "none",  # text stays text: smaller, selectable
             "svg.hashsalt": "crawler-report",  # stable ids from run to run
             "font.size": 9,

@@ -161,7 +161,9 @@ def test_date_partition_is_the_utc_date_of_published_at(articles: DataFrame) -> 
     assert articles.where(F.col("date") != F.to_date("published_at")).count() == 0
 
 
-def test_filtering_an_edition_reads_only_its_rows(articles: DataFrame, crawl: Crawl) -> None:
+def test_filtering_an_edition_reads_only_its_rows(
+    spark: SparkSession, articles: DataFrame, crawl: Crawl
+) -> None:
     table = read_articles(crawl.articles)
     spanish = table.filter(pc.equal(table.column("edition"), "es"))
     rows = articles.where("edition = 'es'")
@@ -174,6 +176,12 @@ def test_filtering_an_edition_reads_only_its_rows(articles: DataFrame, crawl: Cr
     plan = rows._jdf.queryExecution().toString()
     assert re.search(r"PartitionFilters: \[[^\]]*\(edition#\d+ = es\)\]", plan), plan
     assert "DataFilters: []" in plan
+    # One edition's folder read alone keeps its partition column, given the dataset's root.
+    folder = spark.read.option("basePath", str(crawl.articles)).parquet(
+        str(crawl.articles / "edition=es")
+    )
+    assert folder.schema == articles.schema
+    assert sorted_rows(folder.toArrow()) == sorted_rows(spanish)
 
 
 def test_rejects_read_with_their_schema(spark: SparkSession, crawl: Crawl) -> None:
@@ -182,6 +190,7 @@ def test_rejects_read_with_their_schema(spark: SparkSession, crawl: Crawl) -> No
     expected = read_rejects(crawl.rejects)
     assert expected.num_rows > 0
     assert sorted_rows(rejects.toArrow()) == sorted_rows(expected)
+    assert rejects.where(F.col("date") != F.to_date("fetched_at")).count() == 0
 
 
 def test_temp_files_are_skipped_and_older_files_merge(

@@ -1,4 +1,4 @@
-# Developer entry points. CI runs `.ci/run`, which is `make test`.
+# Developer entry points. CI runs `.ci/run`, which is `make test` then `make test-spark`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +14,7 @@ SHELL := bash
 PIP_NOISE := ^WARNING: Location '.*' is ignored: it is neither a file nor a directory
 pip = { $(BIN)/python -m pip -q $(1) 2>&1 1>&3 3>&- | { grep -v "$(PIP_NOISE)" || true; } >&2; } 3>&1
 
-.PHONY: venv system-deps test lint format demo bench clean
+.PHONY: venv system-deps test test-spark lint format demo bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,23 @@ $(STAMP): requirements.lock | $(BIN)/python
 
 system-deps:
 	scripts/ensure-system-packages
+
+# Spark (tests/test_spark.py) is kept out of `make venv` and `make test`: pyspark is ~490 MB and
+# needs Java. requirements-spark.lock is requirements.lock plus pyspark and py4j, so installing
+# it over the venv changes nothing else.
+SPARK_STAMP := $(VENV)/.stamp-spark
+SPARK_SYSTEM_PACKAGES := openjdk-17-jre-headless
+# Debian's Java 17, whatever `java` on the PATH is; an exported JAVA_HOME wins.
+SPARK_JAVA_HOME = $${JAVA_HOME:-$$(ls -d /usr/lib/jvm/java-17-openjdk-* | head -n 1)}
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	@echo "Installing requirements-spark.lock into $(VENV)"
+	@$(call pip,install --require-hashes -r requirements-spark.lock)
+	@touch $(SPARK_STAMP)
+
+test-spark: venv $(SPARK_STAMP)
+	scripts/ensure-system-packages $(SPARK_SYSTEM_PACKAGES)
+	JAVA_HOME="$(SPARK_JAVA_HOME)" $(BIN)/pytest -m spark
 
 test: venv system-deps
 	$(BIN)/ruff check .

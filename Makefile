@@ -18,12 +18,18 @@ pip = { $(BIN)/python -m pip -q $(1) 2>&1 1>&3 3>&- | { grep -v "$(PIP_NOISE)" |
 
 venv: $(STAMP)
 
-$(BIN)/python: requirements-pip.lock
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+# The pip that installs the locks, pinned (its own stamp: bin/python is a symlink to an old
+# binary, so a rule on it would rerun every time).
+PIP_STAMP := $(VENV)/.pip-stamp
+$(PIP_STAMP): requirements-pip.lock | $(BIN)/python
 	@$(call pip,install --require-hashes -r requirements-pip.lock)
+	@touch $(PIP_STAMP)
 
 # Reinstall only when the lock file is newer than the stamp.
-$(STAMP): requirements.lock | $(BIN)/python
+$(STAMP): requirements.lock $(PIP_STAMP)
 	@echo "Installing requirements.lock and the crawler package into $(VENV)"
 	@$(call pip,install --require-hashes -r requirements.lock)
 	@$(call pip,install --no-deps -e .)

@@ -258,7 +258,7 @@ def remove_stale_temp_files(
     :param now: the current time (for tests)
     :returns: the paths removed, relative to ``root``
     """
-    if not is_local(filesystem):
+    if isinstance(filesystem, pafs.S3FileSystem):
         # On object storage the writer writes straight to the final name (no rename there) and
         # compaction writes no temp files: there are none to remove, and listing a whole
         # bucket at every start would cost requests for nothing.

@@ -33,6 +33,12 @@ through :func:`open_dataset` (``scan_parquet`` needs ``schema=`` and
 ``missing_columns="insert"``). Compaction (``crawler.compact``) rewrites such files in the
 current schema.
 
+On object storage (``s3://bucket/prefix``, :func:`resolve_uri`, :func:`s3_filesystem`: endpoint
+``S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``, region ``S3_REGION`` or ``AWS_REGION``, keys only from
+the environment) there is no rename: the writer uploads straight to the final, unique name, and an
+object appears, whole, when its upload completes; a failed upload leaves nothing. So there are no
+temp files there, and none to clean up. Readers list the prefix: a file shows up at once, whole.
+
 A killed crawl leaves its temp files behind; :func:`remove_stale_temp_files` removes those no
 running writer can still own (the writer at every crawl's start, and compaction).
 """

@@ -20,10 +20,17 @@ at its top) stops the crawl with a ``ConfigError`` naming the setting and the
   at the next item, or by a timer that looks every few seconds when no item comes, so a killed
   crawl loses at most about this much work; 0 turns the time bound off.
 
+- ``S3_ENDPOINT_URL``, ``S3_REGION`` (default empty: ``AWS_ENDPOINT_URL``, ``AWS_REGION`` from the
+  environment): for ``s3://bucket/prefix`` roots (``crawler.dataset.s3_filesystem``); the keys come
+  from ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` only. The state (``DATASET_STATE_PATH``)
+  must then be a local file. A missing bucket, wrong endpoint or bad keys stop the crawl at the
+  probe below, before any request, naming the setting.
+
 A flush writes one file per partition under a hidden name (``_part-….parquet.tmp``) and renames
 it to ``part-<job>-<seq>-<uuid8>.parquet``, so a killed crawl leaves at most hidden temp files,
-and two jobs never write the same name. A flush writes every buffered partition, so a batch
-spread over many dates makes small files. Files are written in a thread (Scrapy's
+and two jobs never write the same name. On S3 (no rename) it uploads straight to that final name:
+the object appears, whole, when the upload completes. A flush writes every buffered partition,
+so a batch spread over many dates makes small files. Files are written in a thread (Scrapy's
 ``run_in_thread``: ``asyncio.to_thread``, or ``deferToThread`` without asyncio), one flush at a
 time; the item that fills the buffer waits for the flush, which holds the crawl back if the disk
 is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than

@@ -47,9 +47,22 @@ rows for the next one: nothing is lost or written twice.
 Both compactions first remove the temp files killed crawls left (``_*.tmp``, older than any
 running writer could own: ``crawler.dataset.stale_temp_secs``).
 
-Only local datasets can be compacted (the swap is a rename), and only in the layout with editions:
-a dataset written before them stops compaction with the ``python -m crawler migrate`` command to
-run (``crawler.dataset.check_layout``).
+On object storage (``s3://bucket/prefix``: ``crawler.dataset.resolve_uri``, endpoint and keys
+from the ``AWS_*`` environment variables) there is no rename and no folder to swap: a partition's
+new files are uploaded straight into it, the state is told, then the old files are deleted, all
+under the same write lock. So for a moment a reader sees both: from the end of the first upload to
+the last delete (about one partition's upload plus a delete request per old file), a listing of
+the partition shows the old files and the new, every kept row twice. A reader that listed an old
+file and opens it after its delete gets "not found" (``FileNotFoundError`` from pyarrow,
+``NoSuchKey`` from S3) and must list again. A compaction killed in between leaves both; the next
+one keeps one version of each row again. The state must be a local file (``--state``, the crawls'
+``DATASET_STATE_PATH``). Rejects are compacted the same way: a reject file a crawl uploads
+meanwhile is not among the files listed under the lock, so it stays, and a URL never shows an
+older reject without its latest (the new files appear before the old ones go). No temp files, no
+staging folder.
+
+Only the layout with editions can be compacted: a dataset written before them stops compaction
+with the ``python -m crawler migrate`` command to run (``crawler.dataset.check_layout``).
 """
 
 from __future__ import annotations
@@ -79,6 +92,7 @@ from crawler.dataset import (
     check_layout,
     dataset_files,
     file_schema,
+    is_local,
     migrate_command,
     partition_of,
     remove_stale_temp_files,
@@ -208,10 +222,17 @@ class Compactor:
 
     item_class: type = ArticleItem
 
-    def __init__(self, state: ArticleState, root: str, staging: Path) -> None:
+    def __init__(
+        self,
+        state: ArticleState,
+        root: str,
+        staging: Path | None,
+        filesystem: pafs.FileSystem | None = None,
+    ) -> None:
         self.state = state
         self.root = root
-        self.filesystem = pafs.LocalFileSystem()
+        self.filesystem = filesystem or pafs.LocalFileSystem()
+        self.local = is_local(self.filesystem)
         self.schema = file_schema(self.item_class)
         self.staging = staging
         self.stem = f"part-compact-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
@@ -219,9 +240,11 @@ class Compactor:
     def run(self) -> CompactReport:
         started = time.perf_counter()
         report = CompactReport(self.root)
-        self.staging.mkdir(parents=True)
+        if self.staging is not None:
+            self.staging.mkdir(parents=True)
         try:
-            self._probe_exchange()
+            if self.local:
+                self._probe_exchange()
             timeout = self.state.location.timeout_secs
             removed = remove_stale_temp_files(self.filesystem, self.root, stale_temp_secs(timeout))
             report.temp_files_removed = len(removed)
@@ -243,12 +266,14 @@ class Compactor:
                         done.rows_after,
                     )
         finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
         report.secs = time.perf_counter() - started
         return report
 
     def _probe_exchange(self) -> None:
         """Fail before touching any data if this filesystem cannot exchange folders."""
+        assert self.staging is not None
         first, second = self.staging / "probe-a", self.staging / "probe-b"
         first.mkdir()
         second.mkdir()
@@ -292,6 +317,12 @@ class Compactor:
             kept = self.keep(table, partition_of(f"{partition}/").get(EDITION_FIELD.name, ""))
             if len(files) == 1 and kept.num_rows == table.num_rows and self.current(files[0]):
                 return None
+            if not self.local:
+                names = self._replace_objects(partition, files, kept)
+                return PartitionReport(
+                    partition, len(files), len(names), table.num_rows, kept.num_rows
+                )
+            assert self.staging is not None
             staged = self.staging / partition
             names = self._write(staged, kept)
             live = f"{self.root}/{partition}"
@@ -304,7 +335,7 @@ class Compactor:
     def current(self, file: str) -> bool:
         """Whether a file has the current schema (one written before a column was added has
         not: compaction rewrites it, the column empty)."""
-        schema = pq.read_schema(f"{self.root}/{file}")
+        schema = pq.read_schema(f"{self.root}/{file}", filesystem=self.filesystem)
         return schema.equals(self.schema, check_metadata=False)
 
     def _write(self, folder: Path, table: pa.Table) -> list[str]:
@@ -322,6 +353,28 @@ class Compactor:
             _fsync(folder / name)
             names.append(name)
         _fsync(folder)
+        return names
+
+    def _replace_objects(self, partition: str, files: list[str], table: pa.Table) -> list[str]:
+        """On object storage (no rename, no folder swap): write the new files straight into the
+        partition, then delete the old ones, under the write lock. Between the first upload
+        and the last delete a reader listing the partition sees both (its rows twice); one that
+        listed an old file and opens it after its delete gets "not found" and must list again.
+        A crash in between leaves both, and the next compaction keeps one version again."""
+        names = []
+        for seq, start in enumerate(range(0, table.num_rows, FILE_ROWS), start=1):
+            name = f"{self.stem}-{seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
+            pq.write_table(
+                table.slice(start, FILE_ROWS),
+                f"{self.root}/{partition}/{name}",
+                filesystem=self.filesystem,
+                compression=COMPRESSION,
+                row_group_size=ROW_GROUP_ROWS,
+            )
+            names.append(name)
+        self.swapped(files, [f"{partition}/{name}" for name in names])
+        for file in files:
+            self.filesystem.delete_file(f"{self.root}/{file}")
         return names
 
     def _rescue(self, old: Path, live: str, partition: str, compacted: set[str]) -> None:
@@ -358,8 +411,14 @@ class RejectCompactor(Compactor):
 
     item_class = RejectItem
 
-    def __init__(self, state: ArticleState, root: str, staging: Path) -> None:
-        super().__init__(state, root, staging)
+    def __init__(
+        self,
+        state: ArticleState,
+        root: str,
+        staging: Path | None,
+        filesystem: pafs.FileSystem | None = None,
+    ) -> None:
+        super().__init__(state, root, staging, filesystem)
         self.newest: dict[str | None, int] = {}  # url -> fetched_at µs of its latest reject
 
     def prepare(self, files: list[str]) -> None:
@@ -415,11 +474,20 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
+def dataset_root(uri: str | os.PathLike[str]) -> tuple[pafs.FileSystem, str]:
+    """The filesystem and root of a dataset that exists (local or on S3), or ``ValueError``."""
+    filesystem, root = resolve_uri(uri)
+    root = root.rstrip("/")
+    if filesystem.get_file_info(root).type != pafs.FileType.Directory:
+        raise ValueError(f"no dataset at {os.fspath(uri)!r}")
+    return filesystem, root
+
+
 def local_root(uri: str | os.PathLike[str]) -> str:
     """The root of a local dataset that exists, or ``ValueError``."""
     filesystem, root = resolve_uri(uri)
     root = root.rstrip("/")
-    if not isinstance(filesystem, pafs.LocalFileSystem):
+    if not is_local(filesystem):
         raise ValueError(f"only local datasets can be compacted, not {os.fspath(uri)!r}")
     if not Path(root).is_dir():
         raise ValueError(f"no dataset at {os.fspath(uri)!r}")
@@ -445,11 +513,18 @@ def _staging(root: str, staging: str | os.PathLike[str] | None) -> Path:
     return staging
 
 
-def _open_state(root: str, state_path: str | None, timeout_secs: float) -> ArticleState:
+def _open_state(
+    filesystem: pafs.FileSystem, root: str, state_path: str | None, timeout_secs: float
+) -> ArticleState:
     """The articles dataset's state, brought up to date with it."""
+    if not state_path and not is_local(filesystem):
+        raise ValueError(
+            "a dataset on object storage keeps its state in a local file: pass --state with"
+            " the crawls' DATASET_STATE_PATH"
+        )
     location = StateLocation(
-        state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}",
-        pafs.LocalFileSystem(),
+        str(Path(state_path).absolute()) if state_path else f"{root}/{STATE_FOLDER}/{STATE_FILE}",
+        filesystem,
         root,
         timeout_secs,
     )
@@ -474,8 +549,8 @@ def check_layouts(
     command = migrate_command(uri, rejects)
     for setting, given in (("DATASET_URI", uri), ("REJECTS_URI", rejects)):
         if given is not None:
-            root = local_root(given)
-            check_layout(pafs.LocalFileSystem(), root, f"{setting} {root}", command)
+            filesystem, root = dataset_root(given)
+            check_layout(filesystem, root, f"{setting} {os.fspath(given)}", command)
 
 
 def compact(
@@ -494,12 +569,12 @@ def compact(
         it, for the new files; default ``.<root name>.compact-<id>`` beside the root
     :param timeout_secs: how long to wait for a crawl's flush to release the write lock
     """
-    root = local_root(uri)
+    filesystem, root = dataset_root(uri)
     check_layouts(uri)
-    folder = _staging(root, staging)
-    state = _open_state(root, state_path, timeout_secs)
+    folder = _staging(root, staging) if is_local(filesystem) else None
+    state = _open_state(filesystem, root, state_path, timeout_secs)
     try:
-        return ArticleCompactor(state, root, folder).run()
+        return ArticleCompactor(state, root, folder, filesystem).run()
     finally:
         state.close()
 
@@ -522,19 +597,17 @@ def compact_rejects(
     :param staging: as in :func:`compact`, for the rejects root
     :param timeout_secs: as in :func:`compact`
     """
-    root = local_root(uri)
-    articles = local_root(articles_uri)
-    if (
-        root == articles
-        or Path(root).is_relative_to(articles)
-        or Path(articles).is_relative_to(root)
+    filesystem, root = dataset_root(uri)
+    articles_filesystem, articles = dataset_root(articles_uri)
+    if type(filesystem) is type(articles_filesystem) and (
+        root == articles or root.startswith(articles + "/") or articles.startswith(root + "/")
     ):
         raise ValueError(f"the rejects ({root}) and articles ({articles}) must be separate folders")
     check_layouts(articles_uri, uri)
-    folder = _staging(root, staging)
-    state = _open_state(articles, state_path, timeout_secs)
+    folder = _staging(root, staging) if is_local(filesystem) else None
+    state = _open_state(articles_filesystem, articles, state_path, timeout_secs)
     try:
-        return RejectCompactor(state, root, folder).run()
+        return RejectCompactor(state, root, folder, filesystem).run()
     finally:
         state.close()
 
@@ -547,13 +620,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         " version of each article (and with --rejects, the latest reject of each URL not stored"
         " as an article); readers see the old files or the new ones, never a mix.",
     )
-    parser.add_argument("uri", metavar="DATASET_URI", help="the articles dataset (local path)")
+    parser.add_argument(
+        "uri", metavar="DATASET_URI", help="the articles dataset (local path or s3://)"
+    )
     parser.add_argument(
         "--rejects",
         metavar="REJECTS_URI",
-        help="compact this rejects dataset too, after the articles (local path)",
+        help="compact this rejects dataset too, after the articles (local path or s3://)",
     )
-    parser.add_argument("--state", metavar="PATH", help="DATASET_STATE_PATH, if not the default")
+    parser.add_argument(
+        "--state",
+        metavar="PATH",
+        help="DATASET_STATE_PATH, if not the default (needed for a dataset on S3)",
+    )
     parser.add_argument("--staging", metavar="DIR", help="where new files are staged")
     parser.add_argument(
         "--timeout",
@@ -569,7 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = {"state_path": args.state, "staging": args.staging, "timeout_secs": args.timeout}
     try:
         if args.rejects is not None:
-            local_root(args.rejects)  # a typo fails before the articles are touched
+            dataset_root(args.rejects)  # a typo fails before the articles are touched
         check_layouts(args.uri, args.rejects)
         print(compact(args.uri, **options).summary(), flush=True)
         if args.rejects is not None:

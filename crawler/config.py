@@ -138,6 +138,10 @@ class Config:
     """The editions table: ``EDITIONS_FILE`` (else the packaged one) with ``EDITIONS`` applied."""
     dataset_uri: str
     rejects_uri: str
+    s3_endpoint_url: str
+    """``S3_ENDPOINT_URL``; empty: ``AWS_ENDPOINT_URL(_S3)`` from the environment, else AWS."""
+    s3_region: str
+    """``S3_REGION``; empty: ``AWS_REGION`` from the environment, else the AWS SDK's default."""
     download_maxsize: int
     """Scrapy's ``DOWNLOAD_MAXSIZE`` (bytes, 0: none): also bounds unzipped sitemaps and
     rendered pages."""
@@ -186,11 +190,14 @@ class Config:
         origin = read.origin("SITE_ORIGIN")
         if editions.by_host(urlsplit(origin).hostname):
             origin = ""  # the live site: each edition from its own host
+        s3 = {"endpoint_url": read.s3_endpoint("S3_ENDPOINT_URL"), "region": read.text("S3_REGION")}
         config = cls(
             site_origin=origin,
             editions=editions,
-            dataset_uri=read.uri("DATASET_URI"),
-            rejects_uri=read.uri("REJECTS_URI"),
+            dataset_uri=read.uri("DATASET_URI", **s3),
+            rejects_uri=read.uri("REJECTS_URI", **s3),
+            s3_endpoint_url=s3["endpoint_url"],
+            s3_region=s3["region"],
             download_maxsize=counts["DOWNLOAD_MAXSIZE"],
             download_warnsize=counts["DOWNLOAD_WARNSIZE"],
             dataset_flush_rows=read.count("DATASET_FLUSH_ROWS", 1),
@@ -211,8 +218,12 @@ class Config:
         config._check_datasets()
         return config
 
+    def resolve(self, uri: str) -> tuple[pafs.FileSystem, str]:
+        """``crawler.dataset.resolve_uri`` with the crawl's S3 settings."""
+        return resolve_uri(uri, endpoint_url=self.s3_endpoint_url, region=self.s3_region)
+
     def _check_datasets(self) -> None:
-        articles, rejects = resolve_uri(self.dataset_uri), resolve_uri(self.rejects_uri)
+        articles, rejects = self.resolve(self.dataset_uri), self.resolve(self.rejects_uri)
         same_kind = type(articles[0]) is type(rejects[0])
         a, r = articles[1].rstrip("/"), rejects[1].rstrip("/")
         if same_kind and (a == r or a.startswith(r + "/") or r.startswith(a + "/")):
@@ -387,12 +398,19 @@ class _Reader:
         except EditionsError as exc:
             raise ConfigError(str(exc)) from None
 
-    def uri(self, name: str) -> str:
+    def s3_endpoint(self, name: str) -> str:
+        value = self.text(name).rstrip("/")
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+            raise self.fail(name, "an http(s)://host[:port] URL", value)
+        return value
+
+    def uri(self, name: str, *, endpoint_url: str = "", region: str = "") -> str:
         value = self.text(name)
         if not value:
             raise self.fail(name, "a dataset path or URI", self.raw(name))
         try:
-            resolve_uri(value)
+            resolve_uri(value, endpoint_url=endpoint_url, region=region)
         except Exception as exc:  # pyarrow's messages name no setting
             raise ConfigError(f"{name} = {value!r} is not a usable path or URI: {exc}") from exc
         return value

@@ -33,6 +33,12 @@ through :func:`open_dataset` (``scan_parquet`` needs ``schema=`` and
 ``missing_columns="insert"``). Compaction (``crawler.compact``) rewrites such files in the
 current schema.
 
+On object storage (``s3://bucket/prefix``, :func:`resolve_uri`, :func:`s3_filesystem`: endpoint
+``S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``, region ``S3_REGION`` or ``AWS_REGION``, keys only from
+the environment) there is no rename: the writer uploads straight to the final, unique name, and an
+object appears, whole, when its upload completes; a failed upload leaves nothing. So there are no
+temp files there, and none to clean up. Readers list the prefix: a file shows up at once, whole.
+
 A killed crawl leaves its temp files behind; :func:`remove_stale_temp_files` removes those no
 running writer can still own (the writer at every crawl's start, and compaction).
 """
@@ -44,6 +50,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -135,16 +142,71 @@ def migrate_command(dataset_uri: str | PathLike[str], rejects_uri: str | None = 
     return f"{command} --rejects {rejects_uri}" if rejects_uri else command
 
 
-def resolve_uri(uri: str | PathLike[str]) -> tuple[pafs.FileSystem, str]:
+S3_CONNECT_TIMEOUT_SECS = 5.0  # an unreachable endpoint fails the crawl's start in seconds
+S3_REQUEST_TIMEOUT_SECS = 60.0
+S3_ATTEMPTS = 3
+
+
+def is_local(filesystem: pafs.FileSystem) -> bool:
+    """Whether a dataset's filesystem is the local one (renames are atomic there; on object
+    storage they are copy + delete)."""
+    return isinstance(filesystem, pafs.LocalFileSystem)
+
+
+def s3_filesystem(endpoint_url: str = "", region: str = "") -> pafs.S3FileSystem:
+    """pyarrow's S3 filesystem, built in this one place.
+
+    Credentials come from the environment only (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+    ``AWS_SESSION_TOKEN``, or the AWS SDK's other sources: config files, instance roles), never
+    from settings, as Scrapy logs overridden settings.
+
+    :param endpoint_url: ``http(s)://host[:port]`` of an S3-compatible server (``S3_ENDPOINT_URL``);
+        empty: ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` from the environment, else AWS
+    :param region: ``S3_REGION``; empty: ``AWS_REGION`` or ``AWS_DEFAULT_REGION``, else the SDK's
+    """
+    endpoint_url = (
+        endpoint_url
+        or os.environ.get("AWS_ENDPOINT_URL_S3", "")
+        or os.environ.get("AWS_ENDPOINT_URL", "")
+    )
+    region = region or os.environ.get("AWS_REGION", "") or os.environ.get("AWS_DEFAULT_REGION", "")
+    options: dict = {
+        "connect_timeout": S3_CONNECT_TIMEOUT_SECS,
+        "request_timeout": S3_REQUEST_TIMEOUT_SECS,
+        "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=S3_ATTEMPTS),
+    }
+    if region:
+        options["region"] = region
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+            raise ValueError(f"not an http(s)://host[:port] endpoint: {endpoint_url!r}")
+        options["scheme"], options["endpoint_override"] = parts.scheme, parts.netloc
+        # A server of its own (MinIO, moto, Ceph...) has no region, but the SDK signs with one.
+        options.setdefault("region", "us-east-1")
+    return pafs.S3FileSystem(**options)
+
+
+def resolve_uri(
+    uri: str | PathLike[str], *, endpoint_url: str = "", region: str = ""
+) -> tuple[pafs.FileSystem, str]:
     """The filesystem and path of a dataset root.
 
-    :param uri: a local path (relative to the working directory) or a URI pyarrow knows
-        (``file:///abs/path``, and ``s3://``, ``gs://``… when pyarrow is built with them)
+    :param uri: a local path (relative to the working directory), ``file:///abs/path``,
+        ``s3://bucket/prefix`` (:func:`s3_filesystem`), or another URI pyarrow knows
+    :param endpoint_url: for ``s3://``, as in :func:`s3_filesystem` (``S3_ENDPOINT_URL``)
+    :param region: for ``s3://``, as in :func:`s3_filesystem` (``S3_REGION``)
     """
     text = os.fspath(uri)
     if "://" not in text:
         # pyarrow rejects scheme-less relative paths; resolve them here so both work.
         return pafs.LocalFileSystem(), os.path.abspath(text)
+    if text.startswith("s3://"):
+        parts = urlsplit(text)
+        if not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"not an s3://bucket/prefix URI: {text!r}")
+        path = f"{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
+        return s3_filesystem(endpoint_url, region), path
     return pafs.FileSystem.from_uri(text)
 
 
@@ -202,6 +264,11 @@ def remove_stale_temp_files(
     :param now: the current time (for tests)
     :returns: the paths removed, relative to ``root``
     """
+    if isinstance(filesystem, pafs.S3FileSystem):
+        # On object storage the writer writes straight to the final name (no rename there) and
+        # compaction writes no temp files: there are none to remove, and listing a whole
+        # bucket at every start would cost requests for nothing.
+        return []
     now = now or datetime.now(UTC)
     selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
     removed = []
@@ -254,13 +321,17 @@ def dataset_schema(item_class: type) -> pa.Schema:
     return schema
 
 
-def open_dataset(uri: str | PathLike[str], item_class: type) -> ds.Dataset:
+def open_dataset(
+    uri: str | PathLike[str], item_class: type, *, endpoint_url: str = "", region: str = ""
+) -> ds.Dataset:
     """A ``pyarrow.dataset.Dataset`` over a root written by the Parquet writer pipeline.
 
     :param uri: the dataset root, as in :func:`resolve_uri`
     :param item_class: ``ArticleItem`` or ``RejectItem``, whose schema the files carry
+    :param endpoint_url: for ``s3://``, as in :func:`resolve_uri`
+    :param region: for ``s3://``, as in :func:`resolve_uri`
     """
-    filesystem, path = resolve_uri(uri)
+    filesystem, path = resolve_uri(uri, endpoint_url=endpoint_url, region=region)
     return ds.dataset(
         path,
         filesystem=filesystem,

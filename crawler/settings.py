@@ -106,6 +106,10 @@ DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite
 DATASET_STATE_TIMEOUT_SECS = 120.0  # a flush waits this long for another job's write lock
 DATASET_URI = "data/articles"
 REJECTS_URI = "data/rejects"
+# Datasets on object storage (s3://bucket/prefix: crawler.dataset.s3_filesystem). Keys only from
+# the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never here: Scrapy logs settings.
+S3_ENDPOINT_URL = ""  # http(s)://host[:port] of an S3-compatible server; "": AWS_ENDPOINT_URL, AWS
+S3_REGION = ""  # "": AWS_REGION from the environment, else the AWS SDK's default
 
 # Health checks (crawler.monitors, on Spidermon): run at the end of a crawl and every period;
 # a failed one makes `scrapy crawl` exit with 3. Shares are fractions of the pages.

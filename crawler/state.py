@@ -58,7 +58,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.config import get_config
-from crawler.dataset import EDITION_FIELD, dataset_files, partition_of, resolve_uri, row_edition
+from crawler.dataset import EDITION_FIELD, dataset_files, partition_of, row_edition
 from crawler.errors import error_reject
 from crawler.urls import article_id
 
@@ -118,7 +118,7 @@ def state_location(config: Config) -> StateLocation | None:
     """
     if not config.dataset_state_enabled:
         return None
-    filesystem, root = resolve_uri(config.dataset_uri)
+    filesystem, root = config.resolve(config.dataset_uri)
     root = root.rstrip("/")
     path = config.dataset_state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}"
     return StateLocation(

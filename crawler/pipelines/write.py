@@ -20,10 +20,17 @@ at its top) stops the crawl with a ``ConfigError`` naming the setting and the
   at the next item, or by a timer that looks every few seconds when no item comes, so a killed
   crawl loses at most about this much work; 0 turns the time bound off.
 
+- ``S3_ENDPOINT_URL``, ``S3_REGION`` (default empty: ``AWS_ENDPOINT_URL``, ``AWS_REGION`` from the
+  environment): for ``s3://bucket/prefix`` roots (``crawler.dataset.s3_filesystem``); the keys come
+  from ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` only. The state (``DATASET_STATE_PATH``)
+  must then be a local file. A missing bucket, wrong endpoint or bad keys stop the crawl at the
+  probe below, before any request, naming the setting.
+
 A flush writes one file per partition under a hidden name (``_part-….parquet.tmp``) and renames
 it to ``part-<job>-<seq>-<uuid8>.parquet``, so a killed crawl leaves at most hidden temp files,
-and two jobs never write the same name. A flush writes every buffered partition, so a batch
-spread over many dates makes small files. Files are written in a thread (Scrapy's
+and two jobs never write the same name. On S3 (no rename) it uploads straight to that final name:
+the object appears, whole, when the upload completes. A flush writes every buffered partition,
+so a batch spread over many dates makes small files. Files are written in a thread (Scrapy's
 ``run_in_thread``: ``asyncio.to_thread``, or ``deferToThread`` without asyncio), one flush at a
 time; the item that fills the buffer waits for the flush, which holds the crawl back if the disk
 is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than
@@ -82,11 +89,11 @@ from crawler.dataset import (
     LegacyLayoutError,
     check_layout,
     file_schema,
+    is_local,
     migrate_command,
     new_job_id,
     partition_folder,
     remove_stale_temp_files,
-    resolve_uri,
     row_edition,
     stale_temp_secs,
 )
@@ -99,6 +106,8 @@ if TYPE_CHECKING:
 
     import pyarrow.fs as pafs
     from scrapy.crawler import Crawler
+
+    from crawler.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -214,23 +223,31 @@ class _Written:
     state_error: BaseException | None = None  # written, but not recorded in the state
 
 
-def _resolve_root(dataset: _Dataset) -> None:
-    filesystem, root = resolve_uri(dataset.uri)  # checked by crawler.config
+def _resolve_root(dataset: _Dataset, config: Config) -> None:
+    filesystem, root = config.resolve(dataset.uri)  # checked by crawler.config
     dataset.filesystem, dataset.root = filesystem, root.rstrip("/")
 
 
 def _probe_root(dataset: _Dataset) -> None:
-    """Create the root and prove it writable with a hidden probe file."""
+    """Create the root and prove it writable with a hidden probe file.
+
+    On S3 this is the first request: a wrong endpoint, missing bucket or bad keys fail here,
+    before the spider opens (the SDK's connect timeout and retries bound the wait).
+    """
     assert dataset.filesystem is not None
     probe = f"{dataset.root}/_probe-{uuid.uuid4().hex}.tmp"
+    local = is_local(dataset.filesystem)
     try:
-        dataset.filesystem.create_dir(dataset.root, recursive=True)
+        if local:  # S3 has no folders (and pyarrow refuses to create a bucket)
+            dataset.filesystem.create_dir(dataset.root, recursive=True)
         with dataset.filesystem.open_output_stream(probe) as out:
             out.write(b"")
         dataset.filesystem.delete_file(probe)
     except Exception as exc:
+        where = "" if local else " (S3: check S3_ENDPOINT_URL/AWS_ENDPOINT_URL, the bucket, keys)"
+        message = " ".join(str(exc).split())  # the SDK's messages span lines
         raise ConfigError(
-            f"{dataset.setting} = {dataset.uri!r} is not a writable dataset root: {exc}"
+            f"{dataset.setting} = {dataset.uri!r} is not a writable dataset root{where}: {message}"
         ) from exc
 
 
@@ -261,23 +278,31 @@ def _write_partition(
     rows: list[Row],
     stem: str,
 ) -> _Written:
-    """Write one partition's rows to a hidden file and rename it into place (runs in a thread)."""
+    """Write one partition's rows to a hidden file and rename it into place (runs in a thread).
+
+    On object storage, straight to the final name: S3 has no rename (a move is copy + delete),
+    and an object appears only once its upload completes, whole; the name is unique (job id,
+    sequence, random part), so no reader or other writer ever sees a part of it.
+    """
     table, good, bad = _to_table(rows, schema)
     written = _Written(partition, good, bad=bad)
     if not good:
         return written
     folder = f"{root}/{partition_folder(*partition)}"
     name = f"{stem}-{uuid.uuid4().hex[:8]}.parquet"
+    if not is_local(filesystem):
+        try:
+            _write_file(filesystem, table, f"{folder}/{name}")
+        except Exception as exc:
+            written.error = exc  # an upload that fails is aborted: no object appears
+            return written
+        written.path = f"{folder}/{name}"
+        written.size = filesystem.get_file_info(written.path).size
+        return written
     temp = f"{folder}/_{name}.tmp"  # hidden from pyarrow, and not matched by *.parquet globs
     try:
         filesystem.create_dir(folder, recursive=True)
-        pq.write_table(
-            table,
-            temp,
-            filesystem=filesystem,
-            compression=COMPRESSION,
-            row_group_size=ROW_GROUP_ROWS,
-        )
+        _write_file(filesystem, table, temp)
         _rename_into_place(filesystem, temp, f"{folder}/{name}")
     except Exception as exc:
         written.error = exc
@@ -287,6 +312,12 @@ def _write_partition(
     written.path = f"{folder}/{name}"
     written.size = filesystem.get_file_info(written.path).size
     return written
+
+
+def _write_file(filesystem: pafs.FileSystem, table: pa.Table, path: str) -> None:
+    pq.write_table(
+        table, path, filesystem=filesystem, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS
+    )
 
 
 def _rename_into_place(filesystem: pafs.FileSystem, temp: str, final: str) -> None:
@@ -387,7 +418,7 @@ class ParquetWriterPipeline:
         # makes its folder): raising here stops the crawl before the spider opens.
         command = migrate_command(self.config.dataset_uri, self.config.rejects_uri)
         for dataset in (self.articles, self.rejects):
-            _resolve_root(dataset)
+            _resolve_root(dataset, self.config)
             try:
                 assert dataset.filesystem is not None
                 setting = f"{dataset.setting} = {dataset.uri!r}"

@@ -45,6 +45,7 @@ import re
 import socket
 import sys
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -115,6 +116,34 @@ def connect(config: FrontierConfig) -> redis.Redis:
     return client
 
 
+@dataclass(frozen=True)
+class Shared:
+    """One worker's view of the shared crawl: the client, the crawl's keys, its own name."""
+
+    server: redis.Redis
+    crawl: str
+    keys: dict[str, str]
+    worker: str
+
+    @property
+    def worker_key(self) -> str:
+        return self.keys["workers"].replace("*", self.worker)
+
+
+def get_shared(crawler: Crawler) -> Shared:
+    """The crawler's ``Shared``, made the first time: by ``SeedOnceMiddleware`` as the engine is
+    built, so that a bad crawl id or an unreachable Redis stops the crawl in one line."""
+    shared = getattr(crawler, "sputnik_frontier_shared", None)
+    if shared is None:
+        assert crawler.spider is not None
+        crawl = crawl_id(crawler.spider)
+        server = connect(get_config(crawler).frontier)
+        worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        shared = Shared(server, crawl, keys(crawl), worker)
+        crawler.sputnik_frontier_shared = shared  # type: ignore[attr-defined]
+    return shared
+
+
 class FrontierAddon:
     """With ``FRONTIER_URL``: the scheduler and duplicate filter on Redis, the seeds once."""
 
@@ -157,45 +186,40 @@ class FrontierScheduler(RedisScheduler):
 
     crawler: Crawler
     frontier: FrontierConfig
-    crawl: str = ""
-    worker: str = ""
+    shared: Shared
     seeding: bool = False
     reported: int = -1  # the in-flight count last written to the heartbeat key
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        frontier = get_config(crawler).frontier
-        server = connect(frontier)
-        dupefilter = FrontierDupeFilter(server, key="", debug=False)
+        shared = get_shared(crawler)
+        dupefilter = FrontierDupeFilter(shared.server, key=shared.keys["dupefilter"])
         dupefilter.fingerprinter = crawler.request_fingerprinter
         scheduler = cls(
-            server=server,
+            server=shared.server,
             persist=True,
+            queue_key=shared.keys["requests"],
             queue_cls="scrapy_redis.queue.PriorityQueue",
             dupefilter=dupefilter,
             idle_before_close=0,
         )
         scheduler.stats = crawler.stats
         scheduler.crawler = crawler
-        scheduler.frontier = frontier
-        scheduler.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        scheduler.frontier = get_config(crawler).frontier
+        scheduler.shared = shared
         scheduler.heartbeat = LoopingCall(scheduler.beat)
         crawler.sputnik_frontier = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
     def open(self, spider: Spider) -> None:
-        self.crawl = crawl_id(spider)
-        self.keys = keys(self.crawl)
-        self.queue_key = self.keys["requests"]
-        self.df.key = self.keys["dupefilter"]
         super().open(spider)
         self.heartbeat.start(self.frontier.heartbeat_secs, now=True)
         logger.info(
             "Frontier: crawl %s on %s, worker %s (%d requests queued)",
-            self.crawl,
+            self.shared.crawl,
             self.frontier.url,
-            self.worker,
+            self.shared.worker,
             len(self.queue),
             extra={"spider": spider},
         )
@@ -203,13 +227,8 @@ class FrontierScheduler(RedisScheduler):
     def close(self, reason: str) -> None:
         if self.heartbeat.running:
             self.heartbeat.stop()
-        if self.worker and self.crawl:
-            self.server.delete(self.worker_key)  # this worker holds nothing any more
+        self.server.delete(self.shared.worker_key)  # this worker holds nothing any more
         super().close(reason)
-
-    @property
-    def worker_key(self) -> str:
-        return self.keys["workers"].replace("*", self.worker)
 
     # -- the queue (scrapy-redis's, with Scrapy's own stat names) --------------------------
 
@@ -247,7 +266,7 @@ class FrontierScheduler(RedisScheduler):
         count = self.in_flight() if count is None else count
         expiry = max(1, round(self.frontier.heartbeat_secs * HEARTBEAT_PERIODS * 1000))
         try:
-            self.server.set(self.worker_key, count, px=expiry)
+            self.server.set(self.shared.worker_key, count, px=expiry)
         except redis.RedisError as exc:  # the next beat tries again; the key may expire
             logger.warning("Frontier: heartbeat not written: %s", exc)
             return
@@ -255,8 +274,8 @@ class FrontierScheduler(RedisScheduler):
 
     def busy_workers(self) -> list[str]:
         """Other live workers of this crawl with requests in flight."""
-        names = [k for k in self.server.scan_iter(match=self.keys["workers"], count=100)]
-        names = [k for k in names if k.decode() != self.worker_key]
+        names = list(self.server.scan_iter(match=self.shared.keys["workers"], count=100))
+        names = [k for k in names if k.decode() != self.shared.worker_key]
         counts = self.server.mget(names) if names else []
         return [k.decode() for k, n in zip(names, counts, strict=True) if n and int(n) > 0]
 
@@ -269,7 +288,7 @@ class FrontierScheduler(RedisScheduler):
             self.stats.inc_value("sputnik/frontier/waited")
             logger.debug("Frontier: %d queued, busy workers %s: waiting", queued, busy)
             raise DontCloseSpider
-        logger.info("Frontier: crawl %s has nothing queued or in flight", self.crawl)
+        logger.info("Frontier: crawl %s has nothing queued or in flight", self.shared.crawl)
 
 
 class SeedOnceMiddleware:
@@ -280,16 +299,17 @@ class SeedOnceMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        get_shared(crawler)  # checks the crawl id and Redis before anything starts
         return cls(crawler)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         frontier: FrontierScheduler = self.crawler.sputnik_frontier  # type: ignore[attr-defined]
-        first = frontier.server.set(frontier.keys["seeded"], frontier.worker, nx=True)
-        if not first:
-            holder = frontier.server.get(frontier.keys["seeded"])
+        shared = frontier.shared
+        if not shared.server.set(shared.keys["seeded"], shared.worker, nx=True):
+            holder = shared.server.get(shared.keys["seeded"])
             logger.info(
                 "Frontier: the seeds of crawl %s were pushed by worker %s",
-                frontier.crawl,
+                shared.crawl,
                 holder.decode() if holder else "?",
             )
             return

@@ -20,7 +20,7 @@ N machines) started with the same arguments crawl one site together.
   count of requests in flight (downloading, or in the spider or the item pipelines; 1 while it
   pushes the seeds) to its heartbeat key every ``FRONTIER_HEARTBEAT_SECS``, with an expiry of
   three periods, from a ``LoopingCall`` (one quick ``SET``, never a blocking call); an idle
-  worker polls again at the engine's next heartbeat (5 s).
+  worker looks at the shared queue again at each of its heartbeats.
 
 The seeds are pushed once per crawl: ``SeedOnceMiddleware`` lets a worker's start requests
 through only when it is the first to set the crawl's ``:seeded`` marker (``SET NX``).
@@ -207,7 +207,7 @@ class FrontierScheduler(RedisScheduler):
         scheduler.crawler = crawler
         scheduler.frontier = get_config(crawler).frontier
         scheduler.shared = shared
-        scheduler.heartbeat = LoopingCall(scheduler.beat)
+        scheduler.heartbeat = LoopingCall(scheduler.tick)
         crawler.sputnik_frontier = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
@@ -271,6 +271,16 @@ class FrontierScheduler(RedisScheduler):
             logger.warning("Frontier: heartbeat not written: %s", exc)
             return
         self.reported = count
+
+    def tick(self) -> None:
+        """The heartbeat; an idle worker also looks at the queue now, not at the engine's next
+        idle check (every 5 s), so that it joins in as soon as another worker queues work."""
+        count = self.in_flight()
+        self.beat(count)
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)  # Scrapy's, private: fall back to its 5 s
+        if count == 0 and slot is not None and len(self.queue):
+            slot.nextcall.schedule()
 
     def busy_workers(self) -> list[str]:
         """Other live workers of this crawl with requests in flight."""

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from tests.redis_server import RedisServer
 
 ARTICLES = 600
-DEPTH = 4
+DEPTH = 0  # no limit: 315 articles from the seed
+# Each article takes 0.2 s to serve, so that the crawl lasts long enough for both workers to
+# start (~1.5 s each) and take a share, whichever comes first.
+SLOW = "slow=0.2@/2024*"
 SEED_URL = PUBLIC_ORIGIN + real.SEED_PATH
 
 
@@ -90,7 +93,7 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
         "REJECTS_URI": str(tmp_path / "rejects"),
         "FRONTIER_HEARTBEAT_SECS": "1",
     }
-    with run_mirror(articles=ARTICLES) as mirror:
+    with run_mirror(articles=ARTICLES, faults=SLOW) as mirror:
         before = mirror.stats()
         with ThreadPoolExecutor(2) as pool:
             runs = [
@@ -113,17 +116,19 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
     # one crawl, its seeds pushed by one worker, the requests split between both
     assert sorted(w.stats.get("sputnik/frontier/seeded", 0) for w in workers) == [0, 1]
     dequeued = [w.stats.get("scheduler/dequeued/redis", 0) for w in workers]
-    assert all(n > 0 for n in dequeued), dequeued
+    assert all(n > 0.2 * sum(dequeued) for n in dequeued), dequeued
     # every reachable article written exactly once, each rejected page once
     expected = reachable(site, [site.seed_index], DEPTH)
     truths = [record(site, i) for i in expected]
     written = Counter(r["url"] for r in rows(tmp_path / "articles"))
     assert all(n == 1 for n in written.values()), "each article written once"
     assert set(written) == {t["url"] for t in truths if t["status"] == "article"}
+    # a depth is the length of the path it was found by: at least the shortest one (which
+    # path comes first depends on which worker fetched what when)
+    shortest = {site.stubs[i].url: d for i, d in expected.items()}
     depths = {r["url"]: r["depth"] for r in rows(tmp_path / "articles")}
-    assert depths == {
-        site.stubs[i].url: d for i, d in expected.items() if site.stubs[i].url in written
-    }
+    assert depths[SEED_URL] == 0
+    assert all(depth >= shortest[url] for url, depth in depths.items())
     rejected = Counter(r["url"] for r in rows(tmp_path / "rejects"))
     assert all(n == 1 for n in rejected.values()), "each reject written once"
     # each page fetched once over both workers (robots.txt once per worker)

@@ -7,13 +7,16 @@
   (``date=`` folders at its top) into ``edition=en/`` (``crawler.migrate``).
 - ``report DATASET_URI [--rejects REJECTS_URI] --out report.html``: one self-contained HTML page of
   what the dataset holds and how its crawl jobs went (``crawler.report``).
+- ``frontier-clean FRONTIER_URL --crawl ID [--force]``: remove a finished (or abandoned) crawl's
+  keys from the shared frontier on Redis (``crawler.frontier``); refused while a worker of it is
+  alive unless ``--force``. The password comes from ``SPUTNIK_REDIS_PASSWORD``.
 """
 
 from __future__ import annotations
 
 import sys
 
-COMMANDS = ("compact", "migrate", "report")
+COMMANDS = ("compact", "migrate", "report", "frontier-clean")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from crawler import report
 
         return report.main(args[1:])
+    if args[0] == "frontier-clean":
+        from crawler import frontier
+
+        return frontier.main(args[1:])
     if args[0] == "migrate":
         from crawler import migrate
 

@@ -128,6 +128,50 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FrontierConfig:
+    """The crawl frontier shared on Redis (``FRONTIER_*``, ``crawler.frontier``)."""
+
+    url: str
+    """``FRONTIER_URL``, ``redis://host:port/db`` (or ``rediss://``); empty: the frontier is
+    this process's own (``crawler.journal``)."""
+    password: str = field(repr=False)
+    """From the ``SPUTNIK_REDIS_PASSWORD`` environment variable only, never a setting."""
+    heartbeat_secs: float
+    """``FRONTIER_HEARTBEAT_SECS``: how often a worker reports its requests in flight; the
+    report expires after three periods (a dead worker's share of the crawl is then over)."""
+
+    @classmethod
+    def read(cls, read: _Reader) -> FrontierConfig:
+        url = read.text("FRONTIER_URL")
+        heartbeat = read.seconds("FRONTIER_HEARTBEAT_SECS", above=True)
+        if url:
+            parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+                db = parts.path.strip("/")
+                usable = parts.scheme in ("redis", "rediss") and parts.hostname
+                usable = usable and (not db or db.isdigit()) and not parts.fragment
+            except ValueError:
+                usable = False
+            if parts.password is not None or parts.username:
+                # The value itself holds the secret: the message does not repeat it.
+                raise ConfigError(
+                    "FRONTIER_URL must not hold a password (Scrapy logs settings): set the"
+                    " SPUTNIK_REDIS_PASSWORD environment variable instead"
+                )
+            if not usable:
+                raise read.fail("FRONTIER_URL", "a URL such as redis://127.0.0.1:6379/0", url)
+            if read.text("JOBDIR"):
+                # JOBDIR's journal keeps one process's queue on disk; the shared queue is Redis.
+                raise ConfigError("FRONTIER_URL and JOBDIR cannot be used together")
+        return cls(
+            url=url,
+            password=os.environ.get("SPUTNIK_REDIS_PASSWORD", ""),
+            heartbeat_secs=heartbeat,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The project's settings, read and checked (see ``crawler/settings.py`` for each)."""
 
@@ -163,6 +207,7 @@ class Config:
     notify: NotifyConfig
     monitors: MonitorConfig
     """The health checks' settings (``MONITOR_*``, ``HEALTH_FILE``: ``crawler.monitors``)."""
+    frontier: FrontierConfig
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -214,6 +259,7 @@ class Config:
             stats_file=read.text("STATS_FILE") or None,
             notify=NotifyConfig.read(read),
             monitors=MonitorConfig.from_reader(read),
+            frontier=FrontierConfig.read(read),
         )
         config._check_datasets()
         return config

@@ -13,7 +13,7 @@ and checks the request's public URL against it. Scrapy's stats (``robotstxt/*``)
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -81,5 +81,17 @@ class PublicRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[key]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            # One Deferred per waiter: awaited from several coroutines, one Deferred hands the
+            # parser to the first only and None to the rest, which then skip robots.txt (Scrapy
+            # 2.19's own middleware does that since scrapy/scrapy#6802). Many requests wait at
+            # once when a crawl starts from many seeds, or a frontier worker from a full queue.
+            waiter: Deferred[RobotParser | None] = Deferred()
+            parser.addBoth(_pass_on, waiter)
+            return await maybe_deferred_to_future(waiter)
         return parser
+
+
+def _pass_on(result: Any, waiter: Deferred[Any]) -> Any:
+    """Give ``result`` to ``waiter``, and keep it for the next callback."""
+    waiter.callback(result)
+    return result

@@ -91,6 +91,14 @@ SPIDER_MIDDLEWARES = {
 # killed with SIGKILL resumes too; without JOBDIR it is Scrapy's own scheduler.
 SCHEDULER = "crawler.journal.JournalScheduler"
 
+# A crawl frontier shared by many workers (crawler.frontier): "redis://host:port/db" puts the
+# queue and the duplicate filter on Redis, under keys named by the spider argument crawl (default:
+# the spider's name and a hash of its arguments). The password comes from the environment only:
+# SPUTNIK_REDIS_PASSWORD. Empty: this process's own queue (crawler.journal).
+FRONTIER_URL = ""
+FRONTIER_HEARTBEAT_SECS = 5.0  # a worker's report of its requests in flight; expires after 3x
+ADDONS = {"crawler.frontier.FrontierAddon": 0}  # with FRONTIER_URL: the scheduler on Redis
+
 ITEM_PIPELINES = {
     "crawler.pipelines.normalize.NormalizePipeline": 100,
     "crawler.pipelines.validate.ValidatePipeline": 200,

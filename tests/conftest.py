@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.mirror.process import Mirror, run_mirror
+from tests.redis_server import REDIS_SERVER, RedisServer, run_redis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,3 +36,16 @@ def chromium() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return CHROMIUM
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free loopback port, stopped after the test; the tests that
+    need it fail without it on CI."""
+    if shutil.which(REDIS_SERVER) is None:
+        message = "no redis-server: run scripts/ensure-system-packages (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with run_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server

@@ -147,7 +147,9 @@ def served_twice(before: dict[str, Any], after: dict[str, Any]) -> int:
     return sum(n - 1 for n in paths.values() if n > 1)
 
 
-def run(server: RedisServer, workers: int, articles: int, expected: dict[str, str]) -> dict[str, Any]:
+def run(
+    server: RedisServer, workers: int, articles: int, expected: dict[str, str]
+) -> dict[str, Any]:
     """One crawl of the mirror by ``workers`` processes sharing a fresh crawl id."""
     client = server.client()
     crawl = f"bench-{workers}-{uuid.uuid4().hex[:8]}"

@@ -157,6 +157,7 @@ def run(
         served = mirror.stats()
         counters = redis_counters(client)
         redis_cpu = cpu_secs(server.process.pid)
+        mirror_cpu = cpu_secs(mirror.pid)
         started = time.monotonic()
         crew = [
             start_worker(mirror, server.url, crawl, Path(tmp) / f"w{n}") for n in range(workers)
@@ -165,6 +166,7 @@ def run(
             time.sleep(POLL_SECS)
         wall = time.monotonic() - started
         redis_cpu = cpu_secs(server.process.pid) - redis_cpu
+        mirror_cpu = cpu_secs(mirror.pid) - mirror_cpu
         after = redis_counters(client)
         served_after = mirror.stats()
         for n, worker in enumerate(crew):
@@ -172,6 +174,9 @@ def run(
                 log = (worker.out / "log.txt").read_text(errors="replace")[-3000:]
                 raise SystemExit(f"worker {n} of {workers} failed ({worker.returncode}):\n{log}")
         written = Counter(url for w in crew for url in w.rows())
+    dupefilter = f"sputnik:{crawl}:dupefilter"
+    fingerprints = client.scard(dupefilter)
+    dupefilter_bytes = client.memory_usage(dupefilter, samples=0) or 0
     pages = sum(w.stats.get("response_received_count", 0) for w in crew)
     commands = {k: after[k] - counters.get(k, 0) for k in after if k != "net_bytes"}
     commands = {k: v for k, v in commands.items() if v and k != "info"}  # ours, not the crawl's
@@ -190,6 +195,9 @@ def run(
         "top_commands": Counter(commands).most_common(5),
         "worker_cpu_ms": sum(w.cpu_secs for w in crew) / pages * 1000,
         "redis_cpu_ms": redis_cpu / pages * 1000,
+        "mirror_cpu_ms": mirror_cpu / pages * 1000,
+        "fingerprints": fingerprints,
+        "dupefilter_bytes": dupefilter_bytes,
     }
 
 
@@ -227,12 +235,14 @@ def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> di
             raise SystemExit(f"the surviving worker failed ({keeper.returncode})")
         written = Counter(url for w in (keeper, victim) for url in w.rows())
         served = Counter(mirror.stats()["paths"])
+    served.pop("/robots.txt", None)  # once per worker
     missing = expected.keys() - written.keys()
     return {
         "victim_rows": flushed,
         "keeper_rows": written.total() - flushed,
         "heartbeats": before_kill,
         "written_twice": sum(n - 1 for n in written.values() if n > 1),
+        "fetched_twice": sum(n - 1 for n in served.values() if n > 1),
         "missing": len(missing),
         # lost in flight: never fetched (dequeued by the victim, or found only on a page it
         # fetched); fetched once but its row never flushed
@@ -269,7 +279,12 @@ def main() -> None:
         )
     for r in rows:
         top = ", ".join(f"{name} {calls / r['pages']:.2f}" for name, calls in r["top_commands"])
-        print(f"{r['workers']} workers, Redis commands per page: {top}")
+        print(
+            f"{r['workers']} workers, Redis commands per page: {top};"
+            f" duplicate filter: {r['fingerprints']} fingerprints,"
+            f" {r['dupefilter_bytes'] / r['fingerprints']:.0f} B each;"
+            f" mirror CPU {r['mirror_cpu_ms']:.2f} ms/page"
+        )
     if killed:
         print(
             f"kill -9 of 1 of 2 workers after it wrote {killed['victim_rows']} rows"
@@ -277,7 +292,8 @@ def main() -> None:
             f" {killed['missing']} of {killed['expected']} expected articles missing"
             f" ({killed['never_fetched']} never fetched, {killed['fetched_not_written']}"
             " fetched but not written),"
-            f" {killed['written_twice']} written twice; the survivor wrote"
+            f" {killed['written_twice']} written twice, {killed['fetched_twice']} fetched twice;"
+            f" the survivor wrote"
             f" {killed['keeper_rows']} rows and exited {killed['keeper_exit_after_kill']:.1f} s"
             " after the kill"
         )

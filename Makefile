@@ -77,6 +77,7 @@ bench: venv system-deps
 	$(BIN)/python benchmarks/editions_bench.py
 	$(BIN)/python benchmarks/state_bench.py
 	$(BIN)/python benchmarks/render_bench.py
+	$(BIN)/python benchmarks/frontier_bench.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache

@@ -254,19 +254,6 @@ def public_target(
     return None if rest is None else f"https://{host}{rest}"
 
 
-def site_fetch_url(url: str, origin: str) -> str | None:
-    """Where a URL may be fetched from while staying on the site; ``None`` when it is off it
-    (``public_target`` for the default edition's requests, then ``fetch_target``).
-
-    :param url: an absolute URL, e.g. a redirect's target
-    :param origin: ``SITE_ORIGIN`` without its trailing slash (a site host's: the live site)
-    """
-    if (urlsplit(origin).hostname or "") in SITE_HOSTS:
-        origin = ""
-    public = public_target(url, origin, PUBLIC_HOST)
-    return None if public is None else fetch_target(public, origin)[0]
-
-
 def browser_url(public_url: str, origin: str) -> str:
     """Where the browser navigates for ``public_url``: the URL itself on the live site; through
     ``origin``, the public host with the origin's scheme (``http://sputnikglobe.com/...``), which

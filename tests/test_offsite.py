@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares import ChainRedirectMiddleware, OffSiteRedirect, SiteMetaRefreshMiddleware
-from crawler.urls import PUBLIC_ORIGIN, site_fetch_url
+from crawler.urls import PUBLIC_HOST, PUBLIC_ORIGIN, SITE_HOSTS, fetch_target, public_target
 from tests.crawl import run_crawl
 from tests.hostile import HostileServer, Reply
 from tests.test_crawl import rows
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ORIGIN = "http://127.0.0.1:8000"
+
+
+def site_fetch_url(url: str, origin: str) -> str | None:
+    """Where the redirect middlewares fetch a redirect of a sputnikglobe.com request to ``url``
+    from (``public_target``, then ``fetch_target``, as ``crawler.middlewares.retarget`` does);
+    ``None`` when it is off the site. An origin on a site host is the live site."""
+    if (urlsplit(origin).hostname or "") in SITE_HOSTS:
+        origin = ""
+    public = public_target(url, origin, PUBLIC_HOST)
+    return None if public is None else fetch_target(public, origin)[0]
+
+
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 TO_PORT = "/20240410/to-another-port-1117838001.html"
 TO_HOST = "/20240410/to-another-host-1117838002.html"

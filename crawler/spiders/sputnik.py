@@ -259,10 +259,6 @@ class SputnikSpider(scrapy.Spider):
         url = canonicalize(public, editions=self.config.editions)[0] if public else None
         return str(url) if url else None  # an old form's too: the row's URL is today's form
 
-    def fetch_url(self, public_url: str) -> str:
-        """Where a public URL is fetched from: itself, or the same path on ``SITE_ORIGIN``."""
-        return fetch(public_url, self.origin).url
-
     def edition_code(self, url: str) -> str | None:
         """The code of the edition whose host a public URL is on."""
         edition = edition_of(url, self.config.editions)

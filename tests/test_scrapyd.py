@@ -23,6 +23,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ from tests.mirror.process import REPO_ROOT, Mirror, run_mirror
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.redis_server import RedisServer
 
 ARTICLES = 400  # the whole site; the RSS feed lists the 100 latest of those out
 FIRST = 300  # out at the first run
@@ -117,11 +120,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
-    home = tmp_path_factory.mktemp("scrapyd")
+@contextmanager
+def start_scrapyd(home: Path) -> Iterator[Scrapyd]:
+    """A scrapyd in ``home`` on a free loopback port, as the README's scrapyd.conf plus fast
+    polling and folders of its own; stopped after the block."""
     port = free_port()
-    # As the README's scrapyd.conf, plus fast polling and folders of its own.
     (home / "scrapyd.conf").write_text(
         "[scrapyd]\n"
         "bind_address = 127.0.0.1\n"
@@ -162,12 +165,12 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def deployed(scrapyd: Scrapyd, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deploy(scrapyd: Scrapyd, project: Path) -> Path:
     """Deploy a copy of the project's deployable files, as a user would from a checkout."""
-    project = tmp_path_factory.mktemp("project")
     for name in DEPLOYED_FILES:
         source = REPO_ROOT / name
+        if (project / name).exists():
+            continue
         if source.is_dir():
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -185,6 +188,17 @@ def deployed(scrapyd: Scrapyd, tmp_path_factory: pytest.TempPathFactory) -> Path
     assert answer["status"] == "ok" and answer["spiders"] == 1, answer
     (egg,) = (scrapyd.home / "eggs" / PROJECT).glob("*.egg")
     return egg
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
+    with start_scrapyd(tmp_path_factory.mktemp("scrapyd")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def deployed(scrapyd: Scrapyd, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return deploy(scrapyd, tmp_path_factory.mktemp("project"))
 
 
 def crawl_settings(mirror: Mirror, out: Path, **extra: str) -> dict[str, str]:
@@ -363,6 +377,58 @@ def test_two_jobs_at_once_write_each_article_once(
     assert len(files) == len(set(files))
     overlap = sum(r.stats.get("sputnik/writer/skipped-unchanged", 0) for r in runs)
     print(f"two jobs: {written} written, {overlap} fetched by both and written once")
+
+
+def test_two_scrapyd_nodes_share_one_frontier(
+    scrapyd: Scrapyd,
+    deployed: Path,
+    redis_server: RedisServer,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two scrapyd nodes (each its own daemon, folder and egg), one job each, the same crawl id
+    on one Redis: the README's "Running on many machines", on one machine."""
+    site = Site(ARTICLES)
+    crawl = "two-nodes"
+    # Slow articles, so the crawl outlasts both jobs' starts and each node takes a share.
+    with (
+        start_scrapyd(tmp_path_factory.mktemp("node-b")) as node_b,
+        run_mirror(articles=ARTICLES, faults="slow=0.3@/2024*") as mirror,
+    ):
+        deploy(node_b, tmp_path_factory.mktemp("project-b"))
+        before = mirror.stats()
+        settings = {"FRONTIER_URL": redis_server.url, "FRONTIER_HEARTBEAT_SECS": "1"}
+        jobs = []
+        for node in (scrapyd, node_b):
+            stats_file = tmp_path / f"stats-{node.url.rsplit(':', 1)[1]}.json"
+            extra = {**settings, "STATS_FILE": str(stats_file)}
+            job = node.schedule(
+                args={"source": "rss", "crawl": crawl},
+                settings=crawl_settings(mirror, tmp_path, **extra),
+            )
+            jobs.append((node, job, stats_file))
+        for node, job, _ in jobs:
+            node.wait(job)
+        after = mirror.stats()
+    stats = []
+    for node, job, stats_file in jobs:
+        log = node.log(job)
+        assert f"Frontier: crawl {crawl} on redis://" in log, log[-3000:]
+        assert stats_file.exists(), log[-3000:]
+        stats.append(json.loads(stats_file.read_text()))
+        assert stats[-1]["finish_reason"] == "finished", log[-3000:]
+    # The seeds pushed once, the requests split between the nodes.
+    assert sorted(s.get("sputnik/frontier/seeded", 0) for s in stats) == [0, 1]
+    dequeued = [s.get("scheduler/dequeued/redis", 0) for s in stats]
+    assert all(n > 0.1 * sum(dequeued) for n in dequeued), dequeued
+    # Every article of the crawl written once, every page fetched once.
+    expected = articles_written(site, feed(site))
+    written = Counter(r["url"] for r in rows(tmp_path))
+    assert set(written) == expected
+    assert set(written.values()) == {1}
+    paths = Counter(after["paths"]) - Counter(before["paths"])
+    paths.pop("/robots.txt")
+    assert set(paths.values()) == {1}, [p for p, n in paths.items() if n > 1]
 
 
 def test_refresh_writes_only_changed_articles(

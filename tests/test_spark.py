@@ -32,6 +32,8 @@ from tests.mirror.process import run_mirror
 from tests.s3_server import run_s3
 
 try:
+    from py4j.protocol import Py4JJavaError  # a Java exception, as pyspark raises it
+
     # F and T: the names Spark's own documentation gives these modules
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
@@ -283,5 +285,5 @@ def test_spark_reads_the_objects_a_crawl_wrote_to_s3(
 def test_pysparks_own_jars_have_no_s3a_connector(spark: SparkSession, s3_crawl: Crawl) -> None:
     """Why the test above copies: ``s3a://`` needs ``hadoop-aws`` from Maven (README). When a
     pyspark release ships the connector, this fails: read ``s3a://`` directly there instead."""
-    with pytest.raises(Exception, match=r"ClassNotFoundException.*S3AFileSystem"):
+    with pytest.raises(Py4JJavaError, match=r"ClassNotFoundException.*S3AFileSystem"):
         spark.read.parquet(ARTICLES_URI.replace("s3://", "s3a://", 1))

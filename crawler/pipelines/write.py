@@ -104,6 +104,7 @@ from crawler.dataset import (
     row_edition,
     stale_temp_secs,
 )
+from crawler.frontier import connect
 from crawler.items import ArticleItem, RejectItem
 from crawler.state import DatasetState, LockLost, LockTimeout, open_state, state_location
 
@@ -431,10 +432,14 @@ class ParquetWriterPipeline:
         )
         self._check_roots()
         self.state_location = state_location(config)
-        if config.frontier.url and config.dataset_state_path and self.state_location:
-            logger.warning(
-                "DATASET_STATE_PATH is not used with FRONTIER_URL: the dataset state is on Redis"
-            )
+        if self.state_location is not None and self.state_location.frontier is not None:
+            # Before the spider opens: an unreachable Redis is a ConfigError naming FRONTIER_URL.
+            connect(self.state_location.frontier).close()
+            if config.dataset_state_path:
+                logger.warning(
+                    "DATASET_STATE_PATH is not used with FRONTIER_URL: the dataset state is on"
+                    " Redis (crawler.shared_state)"
+                )
         self.state: DatasetState | None = None
         self.job_id = ""
         self._lock: asyncio.Lock | DeferredLock | None = None

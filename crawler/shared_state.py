@@ -37,8 +37,11 @@ stored (``sputnik/writer/skipped-unchanged``).
 
 The duplicate guarantee, precisely: no article version is written twice to the dataset, except
 when a writer that lost its lease is killed (or its delete fails) between its upload and that
-delete. Such a duplicate is a second row with the same ``(edition, article_id, content_hash)``
-in a second file (in the same partition: its ``published_at`` is the same), which the next sync
+delete, or when Redis stays unreachable through a record (after redis-py's retries; the script is
+fenced and idempotent, so a retry is safe): the file is then kept, unrecorded
+(``sputnik/writer/state-errors``), and another writer may write the same rows before a sync takes
+it in. Such a duplicate is a second row with the same ``(edition, article_id, content_hash)`` in
+a second file (in the same partition: its ``published_at`` is the same), which the next sync
 takes in as stored. Compaction (``python -m crawler compact --frontier``, under the same lock)
 keeps one row per ``(edition, article_id)`` in each partition, the greatest ``fetched_at``
 (``crawler.compact.latest_versions``); until then readers can dedupe on ``(edition,
@@ -232,7 +235,14 @@ class RedisState(DatasetState):
             for r in rows
         ]
         keys = [self.keys["articles"], self.keys["files"]]
-        self._fenced(self._store_script, keys, [path, *_flat(values)])
+        try:
+            self._fenced(self._store_script, keys, [path, *_flat(values)])
+        except LockLost:
+            # redis-py retries a call whose answer was lost: if a first try went through
+            # before the lease expired, the file is known (only this call adds it), and its
+            # rows are recorded: the file must stay.
+            if not self.server.sismember(self.keys["files"], path):
+                raise
 
     def replace_files(self, removed: Iterable[str], added: Iterable[str]) -> None:
         gone = list(removed)

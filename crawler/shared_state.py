@@ -162,6 +162,12 @@ class RedisState(DatasetState):
     def contains(self, edition: str, article: int) -> bool:
         return bool(self.server.hexists(self.keys["articles"], f"{edition}:{article}"))
 
+    def contains_many(self, keys: list[tuple[str, int]]) -> list[bool]:
+        if not keys:
+            return []
+        fields = [f"{edition}:{article}" for edition, article in keys]
+        return [value is not None for value in self.server.hmget(self.keys["articles"], fields)]
+
     def count(self) -> int:
         return int(self.server.hlen(self.keys["articles"]))
 

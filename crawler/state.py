@@ -214,6 +214,10 @@ class DatasetState:
         ``edition`` (its code)."""
         raise NotImplementedError
 
+    def contains_many(self, keys: list[tuple[str, int]]) -> list[bool]:
+        """:meth:`contains` for each ``(edition, article_id)``, in order (Redis: one round trip)."""
+        return [self.contains(edition, article) for edition, article in keys]
+
     def count(self) -> int:
         """Articles in the dataset."""
         raise NotImplementedError
@@ -575,6 +579,41 @@ class SkipStoredMiddleware:
             extra={"spider": spider},
         )
 
+    def _key(self, request: Request) -> tuple[str, int] | None:
+        """The article a request is for: the edition of its public URL's host, and its id."""
+        public = request.meta.get("public_url") or request.url
+        article = article_id(public)
+        return None if article is None else (row_edition(None, public, self.editions), article)
+
+    def _stored(self, request: Request) -> None:
+        self.crawler.stats.inc_value("sputnik/state/skipped-stored")
+        logger.debug("Skipped %s: stored", request.url, extra={"spider": self.crawler.spider})
+
+    def _checked_page(self, output: list[Any], response: Response) -> Iterator[Any]:
+        """:meth:`_checked` for a page's whole output, its article links looked up at once (on
+        Redis one round trip per page, not one per link); alone when that fails, so that a
+        failing lookup makes only its own article a reject."""
+        assert self.state is not None
+        keys: dict[int, tuple[str, int]] = {}
+        for n, result in enumerate(output):
+            if isinstance(result, Request):
+                with contextlib.suppress(Exception):  # _checked makes it a reject, below
+                    if (key := self._key(result)) is not None:
+                        keys[n] = key
+        try:
+            found = self.state.contains_many(list(keys.values()))
+            stored: dict[int, bool] | None = dict(zip(keys, found, strict=True))
+        except Exception:
+            stored = None
+        for n, result in enumerate(output):
+            if stored is None or (isinstance(result, Request) and n not in keys):
+                if (checked := self._checked(result, response)) is not None:
+                    yield checked
+            elif stored.get(n):
+                self._stored(result)
+            else:
+                yield result
+
     def _checked(self, result: Any, response: Response | None = None) -> Any:
         """``result`` when it goes on; ``None`` for a request for a stored article; an
         ``extract-error`` reject of the linked article when its lookup fails, so that the
@@ -582,12 +621,8 @@ class SkipStoredMiddleware:
         if self.state is None or not isinstance(result, Request):
             return result
         try:
-            # The article's key: the edition of its public URL's host, and its id.
-            public = result.meta.get("public_url") or result.url
-            article = article_id(public)
-            stored = article is not None and self.state.contains(
-                row_edition(None, public, self.editions), article
-            )
+            key = self._key(result)
+            stored = key is not None and self.state.contains(*key)
         except Exception as exc:
             meta = result.meta
             parent = response.meta.get("depth", 0) + 1 if response is not None else 0
@@ -602,8 +637,7 @@ class SkipStoredMiddleware:
             )
         if not stored:
             return result
-        self.crawler.stats.inc_value("sputnik/state/skipped-stored")
-        logger.debug("Skipped %s: stored", result.url, extra={"spider": self.crawler.spider})
+        self._stored(result)
         return None
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -615,9 +649,22 @@ class SkipStoredMiddleware:
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        async for item in result:
-            if (checked := self._checked(item, response)) is not None:
+        if self.state is None:
+            async for item in result:
+                yield item
+            return
+        output: list[Any] = []  # a callback yields its page's links at once: look them up so
+        try:
+            async for item in result:
+                output.append(item)
+        except Exception:
+            # What the callback yielded before it failed still goes on (ErrorRejectMiddleware
+            # makes the failure a reject).
+            for checked in self._checked_page(output, response):
                 yield checked
+            raise
+        for checked in self._checked_page(output, response):
+            yield checked
 
     def spider_closed(self) -> None:
         if self.state is not None:

@@ -15,18 +15,29 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.fs as pafs
 import pytest
+import scrapy
+from scrapy.utils.test import get_crawler
 
 from crawler import dataset
 from crawler.config import ConfigError
 from crawler.pipelines import write
 from crawler.shared_state import LOCK_SLEEP_SECS, PREFIX, RedisState, dataset_keys
-from crawler.state import LockLost, LockTimeout, connect_state, state_location
+from crawler.spiders.sputnik import RSS_FEED, SputnikSpider
+from crawler.state import (
+    LockLost,
+    LockTimeout,
+    SkipStoredMiddleware,
+    connect_state,
+    state_location,
+)
+from crawler.urls import PUBLIC_ORIGIN
 from tests.crawl import Crawl, config_of, run_crawl
 from tests.mirror.manifest import reachable, record
 from tests.mirror.model import Site
 from tests.mirror.process import REPO_ROOT, run_mirror
 from tests.redis_server import free_port
 from tests.test_frontier import ARTICLES, DEPTH, SEED_URL, SLOW
+from tests.test_incremental import article, request, through
 from tests.test_s3 import BUCKET, s3  # noqa: F401 - the moto server fixture
 from tests.test_stats import assert_stats_documented
 from tests.test_write import feed, make_writer, sparse_article, stats
@@ -147,6 +158,33 @@ def test_a_crawl_fills_the_state_and_it_is_rebuilt_when_a_file_goes(
         state.close()
 
 
+def test_stored_articles_are_skipped_with_one_lookup_per_page(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    settings = {"FRONTIER_URL": redis_server.url}
+    asyncio.run(feed(make_writer(tmp_path, job_id="one", **settings), [article(1)]))
+    requests = [
+        request("/20240409/story-3000001.html"),
+        request("/20240409/story-3000002.html"),
+        request("/20240409/story-3000001.html", "noticiaslatam.lat"),  # es: another article
+        scrapy.Request(PUBLIC_ORIGIN + RSS_FEED),
+        {"an": "item"},
+    ]
+    settings |= {"DATASET_URI": str(tmp_path / "articles"), "SITE_ORIGIN": "http://127.0.0.1:9"}
+    crawler = get_crawler(SputnikSpider, settings)
+    crawler.spider = SputnikSpider.from_crawler(crawler)
+    middleware = SkipStoredMiddleware.from_crawler(crawler)
+    client = redis_server.client()
+    client.config_resetstat()
+    out = asyncio.run(through(middleware, requests))  # the start requests, then a page's output
+    middleware.spider_closed()
+    assert out == requests[1:] * 2
+    assert crawler.stats.get_value("sputnik/state/skipped-stored") == 2
+    calls = {k: v["calls"] for k, v in client.info("commandstats").items()}
+    assert calls["cmdstat_hexists"] == 3  # the start requests, one by one
+    assert calls["cmdstat_hmget"] == 1  # the page's three article links at once
+
+
 def test_a_writer_waits_for_the_lock_then_times_out(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -183,6 +221,11 @@ def test_keep_alive_renews_the_lease_and_a_lost_lease_records_nothing(
             state.record("edition=en/date=2024-04-09/b.parquet", "en", [{**row, "article_id": 8}])
         assert state.count() == 1
         assert state.known_files() == {"edition=en/date=2024-04-09/a.parquet"}
+        # A record refused for a file already known went through on an earlier try (redis-py
+        # retries a call whose answer was lost): not a lost lock, the file stays.
+        with state.writing():
+            time.sleep(0.8)
+            state.record("edition=en/date=2024-04-09/a.parquet", "en", [row])
     finally:
         state.close()
 

@@ -545,7 +545,8 @@ class SkipStoredMiddleware:
     Each one dropped is counted in ``sputnik/state/skipped-stored``. Off when the spider's
     ``refresh`` attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A
     lookup that fails makes that article an ``extract-error`` reject (``crawler.errors``); the
-    page's other links go on.
+    page's other links go on. A page's article links are looked up at once
+    (:meth:`DatasetState.contains_many`: one round trip on Redis), start requests one by one.
     """
 
     def __init__(self, crawler: Crawler) -> None:

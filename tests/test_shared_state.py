@@ -19,6 +19,7 @@ import scrapy
 from scrapy.utils.test import get_crawler
 
 from crawler import dataset
+from crawler.compact import compact as compact_dataset
 from crawler.config import ConfigError
 from crawler.pipelines import write
 from crawler.shared_state import LOCK_SLEEP_SECS, PREFIX, RedisState, dataset_keys
@@ -230,16 +231,14 @@ def test_keep_alive_renews_the_lease_and_a_lost_lease_records_nothing(
         state.close()
 
 
-def test_a_writer_that_lost_its_lease_deletes_its_file_and_the_other_writes_once(
-    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
-) -> None:
+def lose_the_lock(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Any, list[str]]:
     """Writer A stalls in its upload past its lease; writer B, waiting for the lock, takes it and
-    writes the same articles. A's record is refused: it deletes its file, keeps its rows, and its
-    next flush leaves them all out as stored."""
+    writes the same 5 articles. A's record is refused; A then flushes again and closes."""
     settings = {"FRONTIER_URL": redis_server.url, "DATASET_LOCK_LEASE_SECS": "1"}
     first = make_writer(tmp_path, "job-a", **settings)
     second = make_writer(tmp_path, "job-b", **settings)
-    items = articles(5)
     original = write._write_file
     stalled: list[str] = []
 
@@ -253,29 +252,64 @@ def test_a_writer_that_lost_its_lease_deletes_its_file_and_the_other_writes_once
     monkeypatch.setattr(write, "_write_file", slow_upload)
 
     async def scenario() -> None:
-        await feed(first, items, close=False)
+        await feed(first, articles(5), close=False)
         await first._flush(first.articles, final=True)
         assert first.articles.buffered == 5  # kept for the next flush
         await first.close_spider()
 
     asyncio.run(scenario())
-    root = tmp_path / "articles"
     a, b = stats(first), stats(second)
     assert a["sputnik/writer/lock-lost"] == 1 and "sputnik/writer/lock-lost" not in b
     assert b["sputnik/writer/articles-written"] == 5
     assert a.get("sputnik/writer/articles-written", 0) == 0
     assert a["sputnik/writer/skipped-unchanged"] == 5 and "sputnik/writer/rows-lost" not in a
     assert "sputnik/writer/write-errors" not in a
+    return first, second, stalled
+
+
+def test_a_writer_that_lost_its_lease_deletes_its_file_and_the_other_writes_once(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    _, _, stalled = lose_the_lock(redis_server, tmp_path, monkeypatch)
+    root = tmp_path / "articles"
     files = dataset.dataset_files(pafs.LocalFileSystem(), str(root))
     assert len(files) == 1 and "job-b" in files[0]
     assert not [p for p in root.rglob("*") if p.is_file() and "job-a" in p.name]
-    assert sorted(a for _, a, _ in in_dataset(root)) == [i.article_id for i in items]
+    assert sorted(a for _, a, _ in in_dataset(root)) == [i.article_id for i in articles(5)]
     lost = [r for r in caplog.records if "Lost the dataset lock" in r.getMessage()]
     assert len(lost) == 1 and lost[0].levelname == "ERROR"
     assert stalled[0].rsplit("/", 1)[1][1:].removesuffix(".tmp") in lost[0].getMessage()
     state = redis_state(redis_server, root)
     try:
         assert state.known_files() == set(files)
+        assert stored(state) == {(e, i): h for e, i, h in in_dataset(root)}
+    finally:
+        state.close()
+
+
+def test_the_one_duplicate_left_by_a_lost_lease_is_gone_after_compaction(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The exception to the guarantee: A is killed (here: its delete fails) between its upload
+    and the delete that follows its lost lease. Its rows are then in the dataset twice, same
+    (edition, article_id, content_hash); compaction under the Redis lock keeps one."""
+
+    def delete_fails(filesystem: Any, written: Any, lost: LockLost) -> None:
+        written.taken_back, written.path, written.error = written.path, None, lost
+        written.take_back_error = OSError("the delete failed")
+
+    monkeypatch.setattr(write, "_take_back", delete_fails)
+    lose_the_lock(redis_server, tmp_path, monkeypatch)
+    root = tmp_path / "articles"
+    assert any("Could not delete" in r.getMessage() for r in caplog.records)
+    keys = in_dataset(root)
+    assert len(keys) == 10 and Counter(keys) == Counter({k: 2 for k in set(keys)})
+    report = compact_dataset(root, frontier_url=redis_server.url)
+    assert [(p.rows_before, p.rows_after) for p in report.partitions] == [(10, 5)]
+    assert sorted(in_dataset(root)) == sorted(set(keys))
+    state = redis_state(redis_server, root)
+    try:
+        assert state.known_files() == set(dataset.dataset_files(pafs.LocalFileSystem(), str(root)))
         assert stored(state) == {(e, i): h for e, i, h in in_dataset(root)}
     finally:
         state.close()

@@ -61,6 +61,17 @@ meanwhile is not among the files listed under the lock, so it stays, and a URL n
 older reject without its latest (the new files appear before the old ones go). No temp files, no
 staging folder.
 
+With ``--frontier redis://host:port/db`` (the crawls' ``FRONTIER_URL``; password from
+``SPUTNIK_REDIS_PASSWORD``) compaction uses the dataset state the crawls keep on that Redis
+(``crawler.shared_state``) and its lock, the one their writers take for each flush, per partition
+as with SQLite; ``--state`` is then not needed, on S3 either. The lock's lease (``--lease``,
+``DATASET_LOCK_LEASE_SECS``) is renewed after the partition is read and after each file is
+uploaded, and the swap of the state's file list is fenced: if the lease expired meanwhile,
+compaction deletes the files it has just uploaded (the old ones are still there) and stops with an
+error. A duplicate row that slipped through (``crawler.shared_state``: a writer killed between its
+upload and the delete that follows a lost lease) is a second row of one ``(edition,
+article_id)`` in a partition: compaction keeps one.
+
 Only the layout with editions can be compacted: a dataset written before them stops compaction
 with the ``python -m crawler migrate`` command to run (``crawler.dataset.check_layout``).
 """
@@ -85,8 +96,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+import redis
 
 from crawler import settings
+from crawler.config import FrontierConfig
 from crawler.dataset import (
     EDITION_FIELD,
     check_layout,
@@ -104,7 +117,8 @@ from crawler.pipelines.write import COMPRESSION, ROW_GROUP_ROWS
 from crawler.state import (
     STATE_FILE,
     STATE_FOLDER,
-    ArticleState,
+    DatasetState,
+    LockLost,
     StateLocation,
     open_state,
 )
@@ -224,7 +238,7 @@ class Compactor:
 
     def __init__(
         self,
-        state: ArticleState,
+        state: DatasetState,
         root: str,
         staging: Path | None,
         filesystem: pafs.FileSystem | None = None,
@@ -317,6 +331,7 @@ class Compactor:
             kept = self.keep(table, partition_of(f"{partition}/").get(EDITION_FIELD.name, ""))
             if len(files) == 1 and kept.num_rows == table.num_rows and self.current(files[0]):
                 return None
+            self.state.keep_alive()  # reading a big partition takes a while
             if not self.local:
                 names = self._replace_objects(partition, files, kept)
                 return PartitionReport(
@@ -364,6 +379,7 @@ class Compactor:
         names = []
         for seq, start in enumerate(range(0, table.num_rows, FILE_ROWS), start=1):
             name = f"{self.stem}-{seq:05d}-{uuid.uuid4().hex[:8]}.parquet"
+            names.append(name)
             pq.write_table(
                 table.slice(start, FILE_ROWS),
                 f"{self.root}/{partition}/{name}",
@@ -371,8 +387,14 @@ class Compactor:
                 compression=COMPRESSION,
                 row_group_size=ROW_GROUP_ROWS,
             )
-            names.append(name)
-        self.swapped(files, [f"{partition}/{name}" for name in names])
+        try:
+            self.state.keep_alive()
+            self.swapped(files, [f"{partition}/{name}" for name in names])
+        except LockLost:
+            # Another writer may hold the lock now: leave the partition as it was.
+            for name in names:
+                self.filesystem.delete_file(f"{self.root}/{partition}/{name}")
+            raise
         for file in files:
             self.filesystem.delete_file(f"{self.root}/{file}")
         return names
@@ -413,7 +435,7 @@ class RejectCompactor(Compactor):
 
     def __init__(
         self,
-        state: ArticleState,
+        state: DatasetState,
         root: str,
         staging: Path | None,
         filesystem: pafs.FileSystem | None = None,
@@ -514,28 +536,49 @@ def _staging(root: str, staging: str | os.PathLike[str] | None) -> Path:
 
 
 def _open_state(
-    filesystem: pafs.FileSystem, root: str, state_path: str | None, timeout_secs: float
-) -> ArticleState:
-    """The articles dataset's state, brought up to date with it."""
-    if not state_path and not is_local(filesystem):
+    filesystem: pafs.FileSystem,
+    root: str,
+    state_path: str | None,
+    timeout_secs: float,
+    frontier: FrontierConfig | None = None,
+    lease_secs: float = settings.DATASET_LOCK_LEASE_SECS,
+) -> DatasetState:
+    """The articles dataset's state (on Redis with ``frontier``), brought up to date with it."""
+    if frontier is None and not state_path and not is_local(filesystem):
         raise ValueError(
             "a dataset on object storage keeps its state in a local file: pass --state with"
-            " the crawls' DATASET_STATE_PATH"
+            " the crawls' DATASET_STATE_PATH (or --frontier with their FRONTIER_URL)"
         )
-    location = StateLocation(
-        str(Path(state_path).absolute()) if state_path else f"{root}/{STATE_FOLDER}/{STATE_FILE}",
-        filesystem,
-        root,
-        timeout_secs,
-    )
+    if frontier is not None:
+        path = ""
+    else:
+        path = (
+            str(Path(state_path).absolute())
+            if state_path
+            else f"{root}/{STATE_FOLDER}/{STATE_FILE}"
+        )
+    location = StateLocation(path, filesystem, root, timeout_secs, frontier, lease_secs)
     state, synced = open_state(location)
     logger.info(
         "Dataset state %s: %d articles (took in %d files)",
-        location.path,
+        state.where,
         state.count(),
         synced.files,
     )
     return state
+
+
+def frontier_config(url: str | None) -> FrontierConfig | None:
+    """``--frontier``, checked as ``FRONTIER_URL`` is, with the password from
+    ``SPUTNIK_REDIS_PASSWORD``; ``None`` if not given.
+
+    :raises crawler.config.ConfigError: a bad URL (a ``ValueError``)
+    """
+    if not url:
+        return None
+    from crawler.frontier import _UrlReader  # a FRONTIER_URL given alone, as frontier-clean
+
+    return FrontierConfig.read(_UrlReader(url))
 
 
 def check_layouts(
@@ -559,6 +602,8 @@ def compact(
     state_path: str | None = None,
     staging: str | os.PathLike[str] | None = None,
     timeout_secs: float = settings.DATASET_STATE_TIMEOUT_SECS,
+    frontier_url: str | None = None,
+    lease_secs: float = settings.DATASET_LOCK_LEASE_SECS,
 ) -> CompactReport:
     """Compact a local articles dataset; see the module docstring.
 
@@ -568,11 +613,15 @@ def compact(
     :param staging: an empty-or-missing folder on the same filesystem as the root and outside
         it, for the new files; default ``.<root name>.compact-<id>`` beside the root
     :param timeout_secs: how long to wait for a crawl's flush to release the write lock
+    :param frontier_url: the crawls' ``FRONTIER_URL``: the state and its lock are on that Redis
+        (``crawler.shared_state``), and ``state_path`` is not used
+    :param lease_secs: the lease of the Redis lock (``DATASET_LOCK_LEASE_SECS``)
     """
+    frontier = frontier_config(frontier_url)
     filesystem, root = dataset_root(uri)
     check_layouts(uri)
     folder = _staging(root, staging) if is_local(filesystem) else None
-    state = _open_state(filesystem, root, state_path, timeout_secs)
+    state = _open_state(filesystem, root, state_path, timeout_secs, frontier, lease_secs)
     try:
         return ArticleCompactor(state, root, folder, filesystem).run()
     finally:
@@ -586,6 +635,8 @@ def compact_rejects(
     state_path: str | None = None,
     staging: str | os.PathLike[str] | None = None,
     timeout_secs: float = settings.DATASET_STATE_TIMEOUT_SECS,
+    frontier_url: str | None = None,
+    lease_secs: float = settings.DATASET_LOCK_LEASE_SECS,
 ) -> CompactReport:
     """Compact a local rejects dataset: the latest reject of each URL not stored as an article;
     see the module docstring.
@@ -596,7 +647,10 @@ def compact_rejects(
     :param state_path: as in :func:`compact`
     :param staging: as in :func:`compact`, for the rejects root
     :param timeout_secs: as in :func:`compact`
+    :param frontier_url: as in :func:`compact`
+    :param lease_secs: as in :func:`compact`
     """
+    frontier = frontier_config(frontier_url)
     filesystem, root = dataset_root(uri)
     articles_filesystem, articles = dataset_root(articles_uri)
     if type(filesystem) is type(articles_filesystem) and (
@@ -605,7 +659,9 @@ def compact_rejects(
         raise ValueError(f"the rejects ({root}) and articles ({articles}) must be separate folders")
     check_layouts(articles_uri, uri)
     folder = _staging(root, staging) if is_local(filesystem) else None
-    state = _open_state(articles_filesystem, articles, state_path, timeout_secs)
+    state = _open_state(
+        articles_filesystem, articles, state_path, timeout_secs, frontier, lease_secs
+    )
     try:
         return RejectCompactor(state, root, folder, filesystem).run()
     finally:
@@ -633,6 +689,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="PATH",
         help="DATASET_STATE_PATH, if not the default (needed for a dataset on S3)",
     )
+    parser.add_argument(
+        "--frontier",
+        metavar="FRONTIER_URL",
+        help="redis://host:port/db of crawls with a shared frontier: their dataset state and"
+        " its lock are there (password from SPUTNIK_REDIS_PASSWORD); no --state needed",
+    )
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=settings.DATASET_LOCK_LEASE_SECS,
+        metavar="SECS",
+        help="with --frontier, the lease of the dataset lock, DATASET_LOCK_LEASE_SECS"
+        " (%(default)s)",
+    )
     parser.add_argument("--staging", metavar="DIR", help="where new files are staged")
     parser.add_argument(
         "--timeout",
@@ -645,7 +715,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
-    options = {"state_path": args.state, "staging": args.staging, "timeout_secs": args.timeout}
+    if args.lease <= 0:
+        parser.error("--lease must be > 0")
+    options = {
+        "state_path": args.state,
+        "staging": args.staging,
+        "timeout_secs": args.timeout,
+        "frontier_url": args.frontier,
+        "lease_secs": args.lease,
+    }
     try:
         if args.rejects is not None:
             dataset_root(args.rejects)  # a typo fails before the articles are touched
@@ -653,7 +731,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(compact(args.uri, **options).summary(), flush=True)
         if args.rejects is not None:
             print(compact_rejects(args.rejects, args.uri, **options).summary())
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, LockLost, redis.RedisError) as exc:
+        # ConfigError is a ValueError; LockTimeout an OSError (TimeoutError).
         print(f"compact: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -197,6 +197,9 @@ class Config:
     dataset_state_path: str
     """``DATASET_STATE_PATH``; empty: ``_state/articles.sqlite`` under a local dataset root."""
     dataset_state_timeout_secs: float
+    dataset_lock_lease_secs: float
+    """``DATASET_LOCK_LEASE_SECS``: the lease of the dataset's write lock on Redis (with
+    ``FRONTIER_URL``, ``crawler.shared_state``), renewed between partitions."""
     listing_more_pages: int
     render_js: str
     render_timeout_secs: float
@@ -250,6 +253,7 @@ class Config:
             dataset_state_enabled=read.flag("DATASET_STATE_ENABLED"),
             dataset_state_path=read.text("DATASET_STATE_PATH"),
             dataset_state_timeout_secs=read.seconds("DATASET_STATE_TIMEOUT_SECS"),
+            dataset_lock_lease_secs=read.seconds("DATASET_LOCK_LEASE_SECS", above=True),
             listing_more_pages=read.count("LISTING_MORE_PAGES", 0),
             render_js=read.choice("RENDER_JS", RENDER_MODES),
             render_timeout_secs=read.seconds("RENDER_TIMEOUT_SECS", above=True),
@@ -279,11 +283,12 @@ class Config:
                 " must be separate folders"
             )
         local = isinstance(articles[0], pafs.LocalFileSystem)
-        if self.dataset_state_enabled and not self.dataset_state_path and not local:
+        on_redis = bool(self.frontier.url)  # the state is then on Redis (crawler.shared_state)
+        if self.dataset_state_enabled and not self.dataset_state_path and not (local or on_redis):
             raise ConfigError(
                 f"DATASET_URI ({self.dataset_uri!r}) is not on the local filesystem: set"
-                " DATASET_STATE_PATH to a local file for the state of incremental crawls, or"
-                " DATASET_STATE_ENABLED to False"
+                " DATASET_STATE_PATH to a local file for the state of incremental crawls"
+                " (FRONTIER_URL keeps it on Redis), or DATASET_STATE_ENABLED to False"
             )
 
 

@@ -110,8 +110,13 @@ DATASET_FLUSH_ROWS = 1000  # rows buffered before files are written (memory vs. 
 DATASET_FLUSH_SECS = 60.0  # and at most this long, so a killed crawl loses little; 0: no limit
 # Incremental crawls (crawler.state): what the dataset holds, in a SQLite file beside it.
 DATASET_STATE_ENABLED = True
-DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite
+DATASET_STATE_PATH = ""  # "": <DATASET_URI>/_state/articles.sqlite; unused with FRONTIER_URL
 DATASET_STATE_TIMEOUT_SECS = 120.0  # a flush waits this long for another job's write lock
+# With FRONTIER_URL the state and its write lock are on Redis (crawler.shared_state). The lock's
+# lease, renewed between partitions: far above one partition's upload (seconds), so only a
+# stalled or cut-off holder loses it; below DATASET_STATE_TIMEOUT_SECS, so that the lock of a
+# killed holder expires before a waiting flush gives up.
+DATASET_LOCK_LEASE_SECS = 60.0
 DATASET_URI = "data/articles"
 REJECTS_URI = "data/rejects"
 # Datasets on object storage (s3://bucket/prefix: crawler.dataset.s3_filesystem). Keys only from

@@ -29,6 +29,13 @@ Settings:
 - ``DATASET_STATE_TIMEOUT_SECS`` (default 120): how long a flush waits for another job's write
   lock before it fails (its rows stay buffered for the next flush).
 
+With ``FRONTIER_URL`` (many workers on many machines: ``crawler.frontier``) the state is not this
+SQLite file but a hash and a set on the same Redis, and the write lock a Redis lock with a lease
+(``crawler.shared_state``; ``DATASET_STATE_PATH`` is then not used). Both are a
+:class:`DatasetState`: the writer, :class:`SkipStoredMiddleware` and compaction see one contract,
+and reading the dataset's files into the state (:meth:`DatasetState.sync`) is this module's code
+for both.
+
 ``SkipStoredMiddleware``, a spider middleware, drops requests for stored articles before they are
 scheduled (the edition of the request's public URL, ``request.meta["public_url"]``, and its id;
 stat ``sputnik/state/skipped-stored``), unless the spider has ``refresh`` set. Under ``refresh``
@@ -57,7 +64,7 @@ import pyarrow.parquet as pq
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.config import get_config
+from crawler.config import FrontierConfig, get_config
 from crawler.dataset import EDITION_FIELD, dataset_files, partition_of, row_edition
 from crawler.errors import error_reject
 from crawler.urls import article_id
@@ -93,12 +100,27 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class StateLocation:
-    """Where a dataset's state lives, and the dataset it describes."""
+    """Where a dataset's state lives, and the dataset it describes.
+
+    With ``frontier`` the state is on that Redis (``crawler.shared_state``) and ``path`` is
+    empty; else ``path`` is the SQLite file.
+    """
 
     path: str
     filesystem: pafs.FileSystem
     root: str
     timeout_secs: float
+    frontier: FrontierConfig | None = None
+    lease_secs: float = 60.0  # the Redis lock's lease (DATASET_LOCK_LEASE_SECS)
+
+
+class LockTimeout(TimeoutError):
+    """The state's write lock was not had within ``DATASET_STATE_TIMEOUT_SECS``."""
+
+
+class LockLost(RuntimeError):
+    """The write lock's lease expired while it was held (a stalled process or network): another
+    writer may have taken it, so nothing more is recorded under it (``crawler.shared_state``)."""
 
 
 @dataclass(frozen=True)
@@ -120,9 +142,22 @@ def state_location(config: Config) -> StateLocation | None:
         return None
     filesystem, root = config.resolve(config.dataset_uri)
     root = root.rstrip("/")
+    if config.frontier.url:
+        return StateLocation(
+            "",
+            filesystem,
+            root,
+            config.dataset_state_timeout_secs,
+            frontier=config.frontier,
+            lease_secs=config.dataset_lock_lease_secs,
+        )
     path = config.dataset_state_path or f"{root}/{STATE_FOLDER}/{STATE_FILE}"
     return StateLocation(
-        str(Path(path).absolute()), filesystem, root, config.dataset_state_timeout_secs
+        str(Path(path).absolute()),
+        filesystem,
+        root,
+        config.dataset_state_timeout_secs,
+        lease_secs=config.dataset_lock_lease_secs,
     )
 
 
@@ -149,19 +184,212 @@ def _wal(db: sqlite3.Connection, timeout_secs: float) -> None:
             time.sleep(0.05)
 
 
-class ArticleState:
-    """One connection to a dataset's state database.
+class DatasetState:
+    """What a dataset holds, as the writer, ``SkipStoredMiddleware`` and compaction see it.
 
-    A connection is not shared between threads at the same time: the writer uses its own, in its
-    flush thread, one flush at a time; ``SkipStoredMiddleware`` uses another on the reactor.
-    Methods marked *in a write transaction* must run inside ``with state.writing():``.
+    One class per backend: :class:`ArticleState` (SQLite beside the dataset) and
+    ``crawler.shared_state.RedisState`` (Redis, with ``FRONTIER_URL``). This class holds what
+    they share: which rows are new (:meth:`new_versions`) and reading the dataset's files into
+    the state (:meth:`sync`, :meth:`rebuild`). Methods marked *in a write transaction* must run
+    inside ``with state.writing():``.
     """
 
     def __init__(self, location: StateLocation) -> None:
         self.location = location
         self.filesystem = location.filesystem
         self.root = location.root
+
+    @property
+    def where(self) -> str:
+        """Where the state is, for logs."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def contains(self, edition: str, article: int) -> bool:
+        """Whether the dataset holds a version of article ``article`` (its ``article_id``) of
+        ``edition`` (its code)."""
+        raise NotImplementedError
+
+    def contains_many(self, keys: list[tuple[str, int]]) -> list[bool]:
+        """:meth:`contains` for each ``(edition, article_id)``, in order (Redis: one round trip)."""
+        return [self.contains(edition, article) for edition, article in keys]
+
+    def count(self) -> int:
+        """Articles in the dataset."""
+        raise NotImplementedError
+
+    def known_files(self) -> set[str]:
+        """The dataset files whose rows the state holds, relative to the root."""
+        raise NotImplementedError
+
+    def latest(self, edition: str, articles: Iterable[int]) -> dict[int, tuple[str, int]]:
+        """``article_id -> (content_hash, fetched_at in µs)`` of the latest stored versions of
+        articles of ``edition``."""
+        raise NotImplementedError
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """The write lock, waited for up to ``DATASET_STATE_TIMEOUT_SECS``; re-entrant (compaction
+        syncs inside it)."""
+        raise NotImplementedError
+
+    def keep_alive(self) -> None:
+        """Between steps of a long write (partitions of a flush, of a compaction): renew the
+        lock's lease, if it has one. *In a write transaction*.
+
+        :raises LockLost: the lease had expired
+        """
+
+    def record(self, path: str, edition: str, rows: Iterable[Row]) -> None:
+        """Note that the file ``path`` (relative to the root) holds ``rows`` of ``edition``.
+        *In a write transaction*, once the file is in place.
+
+        :raises LockLost: (Redis) the lock is no longer ours: nothing was recorded
+        """
+        raise NotImplementedError
+
+    def replace_files(self, removed: Iterable[str], added: Iterable[str]) -> None:
+        """Compaction swapped files holding the same latest versions. *In a write transaction*.
+
+        :raises LockLost: (Redis) the lock is no longer ours: nothing was changed
+        """
+        raise NotImplementedError
+
+    def _forget(self) -> None:
+        """Forget every article and file. *In a write transaction*."""
+        raise NotImplementedError
+
+    def _store(self, path: str, edition: str, values: list[tuple[str, int, str, int]]) -> None:
+        """Take in the keys ``(edition, article_id, content_hash, fetched_at µs)`` of the file
+        ``path``, a later ``fetched_at`` winning. *In a write transaction*."""
+        raise NotImplementedError
+
+    def new_versions(self, edition: str, rows: list[Row]) -> tuple[list[Row], int, list[Row]]:
+        """Rows of ``edition`` to write, how many of them are new versions of stored articles,
+        and the rows whose content the dataset already holds (not to write).
+
+        A row is to write when its article is not stored, or when its ``content_hash`` differs
+        from the latest stored version's. *In a write transaction*, so that the answer still
+        holds when the rows are recorded.
+        """
+        ids = {r["article_id"] for r in rows}
+        latest = {k: v[0] for k, v in self.latest(edition, ids).items()}
+        new: list[Row] = []
+        same: list[Row] = []
+        changed = 0
+        for row in rows:
+            content_hash = row.get("content_hash") or ""
+            stored = latest.get(row["article_id"])
+            if stored == content_hash:
+                same.append(row)
+                continue
+            new.append(row)
+            changed += stored is not None
+            latest[row["article_id"]] = content_hash
+        return new, changed, same
+
+    # -- syncing with the dataset ----------------------------------------------------------
+
+    def sync(self, folder: str = "") -> SyncReport:
+        """Take in the dataset files the state does not know; rebuild if a known one is gone.
+
+        :param folder: only look at this folder of the dataset (e.g.
+            ``edition=en/date=2024-04-10``), as compaction does for the partition it holds the
+            lock for
+        """
+        started = time.perf_counter()
+        with self.writing():
+            prefix = f"{folder}/" if folder else ""
+            known = {p for p in self.known_files() if p.startswith(prefix)}
+            present = set(dataset_files(self.filesystem, self.root, folder))
+            rebuilt = bool(known - present)
+            if rebuilt:
+                # Files went away behind our back (deleted by hand?): start again from the data.
+                self._forget()
+                known = set()
+                present = set(dataset_files(self.filesystem, self.root))
+            new = sorted(present - known)
+            rows = self._take_in(new)
+        return SyncReport(len(new), rows, rebuilt, time.perf_counter() - started)
+
+    def rebuild(self) -> SyncReport:
+        """Forget everything and take in every file of the dataset again (as after a migration
+        moved them all). *In a write transaction* when called inside one."""
+        started = time.perf_counter()
+        with self.writing():
+            self._forget()
+            present = dataset_files(self.filesystem, self.root)
+            rows = self._take_in(present)
+        return SyncReport(len(present), rows, True, time.perf_counter() - started)
+
+    def _take_in(self, paths: list[str]) -> int:
+        rows = 0
+        # Reading a file's footer costs about a millisecond: read several at once.
+        with ThreadPoolExecutor(READ_THREADS) as pool:
+            for start in range(0, len(paths), READ_CHUNK):
+                chunk = paths[start : start + READ_CHUNK]
+                for path, table in zip(chunk, pool.map(self._read_keys, chunk), strict=True):
+                    edition = partition_of(path).get(EDITION_FIELD.name)
+                    if edition is None:
+                        # Outside any edition= folder (a layout of before editions, which
+                        # crawls refuse): its rows have no key; left unknown.
+                        logger.error(
+                            "%s/%s is in no edition= folder: not in the dataset state (run"
+                            " python -m crawler migrate %s)",
+                            self.root,
+                            path,
+                            self.root,
+                        )
+                        continue
+                    if isinstance(table, Exception):
+                        # Left unknown, so the next sync tries again.
+                        logger.error(
+                            "Cannot read %s/%s for the dataset state: %s", self.root, path, table
+                        )
+                        continue
+                    table = table.filter(pc.is_valid(table["article_id"]))
+                    values = list(
+                        zip(
+                            [edition] * table.num_rows,
+                            table["article_id"].to_pylist(),
+                            pc.fill_null(table["content_hash"], "").to_pylist(),
+                            pc.fill_null(table["fetched_at"].cast(pa.int64()), 0).to_pylist(),
+                            strict=True,
+                        )
+                    )
+                    self.keep_alive()  # a big dataset takes a while: a lease stays ours
+                    self._store(path, edition, values)
+                    rows += table.num_rows
+        return rows
+
+    def _read_keys(self, path: str) -> pa.Table | Exception:
+        """The state's columns of one dataset file, or why it cannot be read (in a thread)."""
+        try:
+            with self.filesystem.open_input_file(f"{self.root}/{path}") as source:
+                return pq.ParquetFile(source).read(columns=COLUMNS, use_threads=False)
+        except (OSError, pa.ArrowException) as exc:
+            return exc
+
+
+class ArticleState(DatasetState):
+    """One connection to a dataset's SQLite state database.
+
+    A connection is not shared between threads at the same time: the writer uses its own, in its
+    flush thread, one flush at a time; ``SkipStoredMiddleware`` uses another on the reactor.
+    """
+
+    def __init__(self, location: StateLocation) -> None:
+        super().__init__(location)
         self._db = self._connect()
+
+    @property
+    def where(self) -> str:
+        return self.location.path
 
     def close(self) -> None:
         self._db.close()
@@ -208,22 +436,16 @@ class ArticleState:
     # -- reading ---------------------------------------------------------------------------
 
     def contains(self, edition: str, article: int) -> bool:
-        """Whether the dataset holds a version of article ``article`` (its ``article_id``) of
-        ``edition`` (its code)."""
         query = "SELECT 1 FROM articles WHERE edition = ? AND article_id = ?"
         return self._db.execute(query, (edition, article)).fetchone() is not None
 
     def count(self) -> int:
-        """Articles in the dataset."""
         return self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
     def known_files(self) -> set[str]:
-        """The dataset files whose rows the state holds, relative to the root."""
         return {path for (path,) in self._db.execute("SELECT path FROM files")}
 
     def latest(self, edition: str, articles: Iterable[int]) -> dict[int, tuple[str, int]]:
-        """``article_id -> (content_hash, fetched_at in µs)`` of the latest stored versions of
-        articles of ``edition``."""
         ids = list(articles)
         found: dict[int, tuple[str, int]] = {}
         for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -256,141 +478,52 @@ class ArticleState:
             raise
         self._db.execute("COMMIT")
 
-    def new_versions(self, edition: str, rows: list[Row]) -> tuple[list[Row], int, list[Row]]:
-        """Rows of ``edition`` to write, how many of them are new versions of stored articles,
-        and the rows whose content the dataset already holds (not to write).
-
-        A row is to write when its article is not stored, or when its ``content_hash`` differs
-        from the latest stored version's. *In a write transaction*, so that the answer still
-        holds when the rows are recorded.
-        """
-        ids = {r["article_id"] for r in rows}
-        latest = {k: v[0] for k, v in self.latest(edition, ids).items()}
-        new: list[Row] = []
-        same: list[Row] = []
-        changed = 0
-        for row in rows:
-            content_hash = row.get("content_hash") or ""
-            stored = latest.get(row["article_id"])
-            if stored == content_hash:
-                same.append(row)
-                continue
-            new.append(row)
-            changed += stored is not None
-            latest[row["article_id"]] = content_hash
-        return new, changed, same
-
     def record(self, path: str, edition: str, rows: Iterable[Row]) -> None:
-        """Note that the file ``path`` (relative to the root) holds ``rows`` of ``edition``.
-        *In a write transaction*, committed once the file is in place."""
+        """Committed with the transaction, once the file is in place (SQLite's lock has no
+        lease: it holds until the commit)."""
         values = [
             (edition, r["article_id"], r.get("content_hash") or "", micros(r["fetched_at"]))
             for r in rows
         ]
-        self._db.executemany(UPSERT, values)
-        self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
+        self._store(path, edition, values)
 
     def replace_files(self, removed: Iterable[str], added: Iterable[str]) -> None:
-        """Compaction swapped files holding the same latest versions. *In a write transaction*."""
         self._db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         self._db.executemany("INSERT OR IGNORE INTO files (path) VALUES (?)", [(p,) for p in added])
 
-    # -- syncing with the dataset ----------------------------------------------------------
+    def _forget(self) -> None:
+        self._db.execute("DELETE FROM articles")
+        self._db.execute("DELETE FROM files")
 
-    def sync(self, folder: str = "") -> SyncReport:
-        """Take in the dataset files the state does not know; rebuild if a known one is gone.
-
-        :param folder: only look at this folder of the dataset (e.g.
-            ``edition=en/date=2024-04-10``), as compaction does for the partition it holds the
-            lock for
-        """
-        started = time.perf_counter()
-        with self.writing():
-            prefix = f"{folder}/" if folder else ""
-            known = {p for p in self.known_files() if p.startswith(prefix)}
-            present = set(dataset_files(self.filesystem, self.root, folder))
-            rebuilt = bool(known - present)
-            if rebuilt:
-                # Files went away behind our back (deleted by hand?): start again from the data.
-                self._db.execute("DELETE FROM articles")
-                self._db.execute("DELETE FROM files")
-                known = set()
-                present = set(dataset_files(self.filesystem, self.root))
-            new = sorted(present - known)
-            rows = self._take_in(new)
-        return SyncReport(len(new), rows, rebuilt, time.perf_counter() - started)
-
-    def rebuild(self) -> SyncReport:
-        """Forget everything and take in every file of the dataset again (as after a migration
-        moved them all). *In a write transaction* when called inside one."""
-        started = time.perf_counter()
-        with self.writing():
-            self._db.execute("DELETE FROM articles")
-            self._db.execute("DELETE FROM files")
-            present = dataset_files(self.filesystem, self.root)
-            rows = self._take_in(present)
-        return SyncReport(len(present), rows, True, time.perf_counter() - started)
-
-    def _take_in(self, paths: list[str]) -> int:
-        rows = 0
-        # Reading a file's footer costs about a millisecond: read several at once.
-        with ThreadPoolExecutor(READ_THREADS) as pool:
-            for start in range(0, len(paths), READ_CHUNK):
-                chunk = paths[start : start + READ_CHUNK]
-                for path, table in zip(chunk, pool.map(self._read_keys, chunk), strict=True):
-                    edition = partition_of(path).get(EDITION_FIELD.name)
-                    if edition is None:
-                        # Outside any edition= folder (a layout of before editions, which
-                        # crawls refuse): its rows have no key; left unknown.
-                        logger.error(
-                            "%s/%s is in no edition= folder: not in the dataset state (run"
-                            " python -m crawler migrate %s)",
-                            self.root,
-                            path,
-                            self.root,
-                        )
-                        continue
-                    if isinstance(table, Exception):
-                        # Left unknown, so the next sync tries again.
-                        logger.error(
-                            "Cannot read %s/%s for the dataset state: %s", self.root, path, table
-                        )
-                        continue
-                    table = table.filter(pc.is_valid(table["article_id"]))
-                    values = zip(
-                        [edition] * table.num_rows,
-                        table["article_id"].to_pylist(),
-                        pc.fill_null(table["content_hash"], "").to_pylist(),
-                        pc.fill_null(table["fetched_at"].cast(pa.int64()), 0).to_pylist(),
-                        strict=True,
-                    )
-                    self._db.executemany(UPSERT, values)
-                    self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
-                    rows += table.num_rows
-        return rows
-
-    def _read_keys(self, path: str) -> pa.Table | Exception:
-        """The state's columns of one dataset file, or why it cannot be read (in a thread)."""
-        try:
-            with self.filesystem.open_input_file(f"{self.root}/{path}") as source:
-                return pq.ParquetFile(source).read(columns=COLUMNS, use_threads=False)
-        except (OSError, pa.ArrowException) as exc:
-            return exc
+    def _store(self, path: str, edition: str, values: list[tuple[str, int, str, int]]) -> None:
+        self._db.executemany(UPSERT, values)
+        self._db.execute("INSERT OR IGNORE INTO files (path) VALUES (?)", (path,))
 
 
-def open_state(location: StateLocation) -> tuple[ArticleState, SyncReport]:
+def open_state(location: StateLocation) -> tuple[DatasetState, SyncReport]:
     """Open a dataset's state and bring it up to date with the dataset (blocking).
 
     A database that is not one (a torn copy, another program's file) is moved aside as
     ``<name>.broken-<time>`` and rebuilt from the dataset.
+
+    :raises crawler.config.ConfigError: (Redis) ``FRONTIER_URL`` is unreachable
     """
     state = connect_state(location)
-    return state, state.sync()
+    try:
+        return state, state.sync()
+    except BaseException:
+        state.close()
+        raise
 
 
-def connect_state(location: StateLocation) -> ArticleState:
+def connect_state(location: StateLocation) -> DatasetState:
     """Open a dataset's state as it is (a database that is not one moved aside, as in
-    :func:`open_state`), not synced with the dataset."""
+    :func:`open_state`), not synced with the dataset: on Redis with ``location.frontier``
+    (``crawler.shared_state``), else the SQLite file."""
+    if location.frontier is not None:
+        from crawler.shared_state import RedisState  # here: it imports this module
+
+        return RedisState(location)
     try:
         state = ArticleState(location)
     except sqlite3.DatabaseError as exc:
@@ -412,7 +545,8 @@ class SkipStoredMiddleware:
     Each one dropped is counted in ``sputnik/state/skipped-stored``. Off when the spider's
     ``refresh`` attribute is true (``-a refresh=1``) and when ``DATASET_STATE_ENABLED`` is off. A
     lookup that fails makes that article an ``extract-error`` reject (``crawler.errors``); the
-    page's other links go on.
+    page's other links go on. A page's article links are looked up at once
+    (:meth:`DatasetState.contains_many`: one round trip on Redis), start requests one by one.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -423,7 +557,7 @@ class SkipStoredMiddleware:
         self.location = location
         self.editions = config.editions
         self.crawler = crawler
-        self.state: ArticleState | None = None
+        self.state: DatasetState | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -437,13 +571,49 @@ class SkipStoredMiddleware:
         if getattr(spider, "refresh", False):
             logger.info("Refresh: stored articles are fetched again", extra={"spider": spider})
             return
-        self.state = ArticleState(self.location)
+        self.state = connect_state(self.location)
         logger.info(
-            "Skipping the %d articles stored in %s",
+            "Skipping the %d articles stored in %s (state: %s)",
             self.state.count(),
             self.location.root,
+            self.state.where,
             extra={"spider": spider},
         )
+
+    def _key(self, request: Request) -> tuple[str, int] | None:
+        """The article a request is for: the edition of its public URL's host, and its id."""
+        public = request.meta.get("public_url") or request.url
+        article = article_id(public)
+        return None if article is None else (row_edition(None, public, self.editions), article)
+
+    def _stored(self, request: Request) -> None:
+        self.crawler.stats.inc_value("sputnik/state/skipped-stored")
+        logger.debug("Skipped %s: stored", request.url, extra={"spider": self.crawler.spider})
+
+    def _checked_page(self, output: list[Any], response: Response) -> Iterator[Any]:
+        """:meth:`_checked` for a page's whole output, its article links looked up at once (on
+        Redis one round trip per page, not one per link); alone when that fails, so that a
+        failing lookup makes only its own article a reject."""
+        assert self.state is not None
+        keys: dict[int, tuple[str, int]] = {}
+        for n, result in enumerate(output):
+            if isinstance(result, Request):
+                with contextlib.suppress(Exception):  # _checked makes it a reject, below
+                    if (key := self._key(result)) is not None:
+                        keys[n] = key
+        try:
+            found = self.state.contains_many(list(keys.values()))
+            stored: dict[int, bool] | None = dict(zip(keys, found, strict=True))
+        except Exception:
+            stored = None
+        for n, result in enumerate(output):
+            if stored is None or (isinstance(result, Request) and n not in keys):
+                if (checked := self._checked(result, response)) is not None:
+                    yield checked
+            elif stored.get(n):
+                self._stored(result)
+            else:
+                yield result
 
     def _checked(self, result: Any, response: Response | None = None) -> Any:
         """``result`` when it goes on; ``None`` for a request for a stored article; an
@@ -452,12 +622,8 @@ class SkipStoredMiddleware:
         if self.state is None or not isinstance(result, Request):
             return result
         try:
-            # The article's key: the edition of its public URL's host, and its id.
-            public = result.meta.get("public_url") or result.url
-            article = article_id(public)
-            stored = article is not None and self.state.contains(
-                row_edition(None, public, self.editions), article
-            )
+            key = self._key(result)
+            stored = key is not None and self.state.contains(*key)
         except Exception as exc:
             meta = result.meta
             parent = response.meta.get("depth", 0) + 1 if response is not None else 0
@@ -472,8 +638,7 @@ class SkipStoredMiddleware:
             )
         if not stored:
             return result
-        self.crawler.stats.inc_value("sputnik/state/skipped-stored")
-        logger.debug("Skipped %s: stored", result.url, extra={"spider": self.crawler.spider})
+        self._stored(result)
         return None
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -485,9 +650,22 @@ class SkipStoredMiddleware:
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
-        async for item in result:
-            if (checked := self._checked(item, response)) is not None:
+        if self.state is None:
+            async for item in result:
+                yield item
+            return
+        output: list[Any] = []  # a callback yields its page's links at once: look them up so
+        try:
+            async for item in result:
+                output.append(item)
+        except Exception:
+            # What the callback yielded before it failed still goes on (ErrorRejectMiddleware
+            # makes the failure a reject).
+            for checked in self._checked_page(output, response):
                 yield checked
+            raise
+        for checked in self._checked_page(output, response):
+            yield checked
 
     def spider_closed(self) -> None:
         if self.state is not None:

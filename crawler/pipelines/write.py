@@ -62,6 +62,12 @@ lock, leaves out rows whose article the dataset holds with the same ``content_ha
 writes the rest, and records them in the state once their files are renamed into place. Rows that
 are new versions of stored articles are counted in ``sputnik/writer/articles-changed`` too. If the
 lock cannot be had in ``DATASET_STATE_TIMEOUT_SECS``, the flush fails as a failed write does.
+
+With ``FRONTIER_URL`` the state and its lock are on Redis (``crawler.shared_state``), and the lock
+has a lease (``DATASET_LOCK_LEASE_SECS``), renewed between partitions. A file's rows are recorded
+only if the lock is still ours; if its lease expired before (another writer may have written the
+same articles meanwhile), the flush counts ``sputnik/writer/lock-lost``, logs an ERROR, deletes
+the file it has just written and keeps the rows buffered: the next flush checks them again.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import redis
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call, is_asyncio_available, run_in_thread
 from scrapy.utils.defer import deferred_from_coro
@@ -97,8 +104,9 @@ from crawler.dataset import (
     row_edition,
     stale_temp_secs,
 )
+from crawler.frontier import connect
 from crawler.items import ArticleItem, RejectItem
-from crawler.state import ArticleState, open_state, state_location
+from crawler.state import DatasetState, LockLost, LockTimeout, open_state, state_location
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -119,6 +127,8 @@ COMPRESSION = "zstd"
 # row group size. Files hold about DATASET_FLUSH_ROWS rows, so with the default one group each.
 ROW_GROUP_ROWS = 10_000
 MAX_FAILED_FLUSHES = 3
+# The state could not be read or written (its rows stay buffered, or its file is taken in later).
+STATE_ERRORS = (sqlite3.Error, redis.RedisError, LockTimeout, LockLost)
 
 Row = dict[str, Any]
 Partition = tuple[str, str]  # (edition, date): the folder edition=<edition>/date=<date>
@@ -221,6 +231,8 @@ class _Written:
     unchanged_rows: list[Row] = field(default_factory=list)
     changed: int = 0  # rows written that are new versions of stored articles
     state_error: BaseException | None = None  # written, but not recorded in the state
+    taken_back: str | None = None  # written, then deleted: the lock was lost before the record
+    take_back_error: BaseException | None = None  # ... and that delete failed
 
 
 def _resolve_root(dataset: _Dataset, config: Config) -> None:
@@ -338,7 +350,7 @@ def _write_batch(
     dataset: _Dataset,
     batch: dict[Partition, list[Row]],
     stem: str,
-    state: ArticleState | None = None,
+    state: DatasetState | None = None,
 ) -> list[_Written]:
     """Write a batch, one file per partition; with a state, only rows it does not hold yet."""
     assert dataset.filesystem is not None
@@ -352,22 +364,43 @@ def _write_batch(
     try:
         with state.writing():
             for partition, rows in sorted(batch.items()):
+                state.keep_alive()  # a lease (Redis) starts again for each partition
                 new, changed, same = state.new_versions(partition[0], rows)
                 written = _write_partition(fs, root, schema, partition, new, stem)
                 written.changed, written.unchanged = changed, len(same)
                 written.unchanged_rows = same
                 results.append(written)
                 if written.path is not None:
-                    state.record(written.path[len(root) + 1 :], partition[0], written.rows)
-    except sqlite3.Error as exc:
-        # Rolled back. Files already renamed stay (the next sync takes them in); the other
-        # partitions' rows are kept for the next flush.
+                    try:
+                        state.record(written.path[len(root) + 1 :], partition[0], written.rows)
+                    except LockLost as exc:
+                        _take_back(fs, written, exc)
+                        raise
+    except LockLost as exc:
+        # Partitions recorded before stay recorded; the rest are kept for the next flush.
+        done = {w.partition for w in results}
+        results += [_Written(p, r, error=exc) for p, r in sorted(batch.items()) if p not in done]
+    except STATE_ERRORS as exc:
+        # Rolled back (SQLite). Files already in place stay (the next sync takes them in); the
+        # other partitions' rows are kept for the next flush.
         done = {w.partition for w in results}
         for written in results:
             if written.path is not None:
                 written.state_error = exc
         results += [_Written(p, r, error=exc) for p, r in sorted(batch.items()) if p not in done]
     return results
+
+
+def _take_back(filesystem: pafs.FileSystem, written: _Written, lost: LockLost) -> None:
+    """Delete a file whose rows could not be recorded because the lock's lease had expired:
+    another writer may have written the same articles meanwhile. Its rows go back to the
+    buffer; if the delete fails, the dataset holds them twice until compaction."""
+    assert written.path is not None
+    written.taken_back, written.path, written.error = written.path, None, lost
+    try:
+        filesystem.delete_file(written.taken_back)
+    except Exception as exc:
+        written.take_back_error = exc
 
 
 class ParquetWriterPipeline:
@@ -399,7 +432,15 @@ class ParquetWriterPipeline:
         )
         self._check_roots()
         self.state_location = state_location(config)
-        self.state: ArticleState | None = None
+        if self.state_location is not None and self.state_location.frontier is not None:
+            # Before the spider opens: an unreachable Redis is a ConfigError naming FRONTIER_URL.
+            connect(self.state_location.frontier).close()
+            if config.dataset_state_path:
+                logger.warning(
+                    "DATASET_STATE_PATH is not used with FRONTIER_URL: the dataset state is on"
+                    " Redis (crawler.shared_state)"
+                )
+        self.state: DatasetState | None = None
         self.job_id = ""
         self._lock: asyncio.Lock | DeferredLock | None = None
         self._opened = False
@@ -448,7 +489,7 @@ class ParquetWriterPipeline:
             self.state, report = await run_in_thread(open_state, self.state_location)
             logger.info(
                 "Dataset state %s: %d articles stored (%s %d files, %d rows, in %.2f s)",
-                self.state_location.path,
+                self.state.where,
                 self.state.count(),
                 "rebuilt from" if report.rebuilt else "took in",
                 report.files,
@@ -561,6 +602,9 @@ class ParquetWriterPipeline:
         """Count and log a flush's outcome; put rows whose write failed back in the buffer."""
         rows = files = 0
         failed = False
+        lost = [w for w in results if isinstance(w.error, LockLost)]
+        if lost:
+            self._lock_lost(lost)
         for written in results:
             # Left out as already stored, or unwritable: settled either way.
             settle_rows(written.unchanged_rows)
@@ -589,15 +633,16 @@ class ParquetWriterPipeline:
                 )
             if written.error is not None:
                 failed = True
-                self.stats.inc_value("sputnik/writer/write-errors")
-                logger.error(
-                    "Failed to write %d rows to %s/%s; keeping them for the next flush",
-                    len(written.rows),
-                    dataset.root,
-                    partition_folder(*written.partition),
-                    exc_info=written.error,
-                    extra=self._log_extra,
-                )
+                if not isinstance(written.error, LockLost):  # said once, in _lock_lost
+                    self.stats.inc_value("sputnik/writer/write-errors")
+                    logger.error(
+                        "Failed to write %d rows to %s/%s; keeping them for the next flush",
+                        len(written.rows),
+                        dataset.root,
+                        partition_folder(*written.partition),
+                        exc_info=written.error,
+                        extra=self._log_extra,
+                    )
                 # Ahead of rows buffered meanwhile, so they are retried first.
                 key = written.partition
                 dataset.buffer[key] = written.rows + dataset.buffer.get(key, [])
@@ -620,6 +665,32 @@ class ParquetWriterPipeline:
             logger.info(
                 "Wrote %d rows in %d files to %s", rows, files, dataset.root, extra=self._log_extra
             )
+        self._check_failed(dataset, failed)
+
+    def _lock_lost(self, lost: list[_Written]) -> None:
+        """Say once per flush that the dataset lock's lease expired, and what was taken back."""
+        self.stats.inc_value("sputnik/writer/lock-lost")
+        deleted = [w.taken_back for w in lost if w.taken_back and w.take_back_error is None]
+        kept = [w for w in lost if w.take_back_error is not None]
+        logger.error(
+            "Lost the dataset lock before recording a flush (%s); deleted %s; keeping %d rows"
+            " for the next flush",
+            lost[0].error,
+            ", ".join(p for p in deleted if p) or "no file",
+            sum(len(w.rows) for w in lost),
+            extra=self._log_extra,
+        )
+        for written in kept:
+            logger.error(
+                "Could not delete %s after losing the dataset lock: its rows may be in the"
+                " dataset twice until compaction",
+                written.taken_back,
+                exc_info=written.take_back_error,
+                extra=self._log_extra,
+            )
+
+    def _check_failed(self, dataset: _Dataset, failed: bool) -> None:
+        """Clear the count of failed flushes, or close the crawl after too many in a row."""
         if not failed:
             dataset.failed_flushes, dataset.flush_at = 0, self.flush_rows
             return

@@ -207,6 +207,27 @@ def get_shared(crawler: Crawler) -> Shared:
     return shared
 
 
+def reap(shared: Shared) -> dict[str, int]:
+    """Put back in the queue the leased requests of the workers of ``shared``'s crawl whose
+    heartbeat expired (one script per worker, atomic: two reapers never both put one back);
+    :returns: how many, per worker (those with none left out)."""
+    names = [
+        k
+        for k in shared.server.scan_iter(match=shared.keys["leases"], count=100)
+        if k.decode() != shared.lease_key
+    ]
+    workers = [shared.worker_of(k, "leases") for k in names]
+    if not names or shared.server.exists(*map(shared.heartbeat_key, workers)) == len(names):
+        return {}
+    script = shared.server.register_script(REAP)
+    reaped: dict[str, int] = {}
+    for worker, name in zip(workers, names, strict=True):
+        keys = [shared.heartbeat_key(worker), name, shared.keys["requests"]]
+        if (requeued := int(script(keys=keys))) > 0:
+            reaped[worker] = requeued
+    return reaped
+
+
 class FrontierAddon:
     """With ``FRONTIER_URL``: the scheduler and duplicate filter on Redis, leases, the seeds
     once."""
@@ -361,7 +382,6 @@ class FrontierScheduler(RedisScheduler):
         scheduler.shared = shared
         scheduler.leases = Leases(shared)
         scheduler.heartbeat = LoopingCall(scheduler.tick)
-        scheduler._reap = shared.server.register_script(REAP)
         crawler.sputnik_frontier = scheduler  # type: ignore[attr-defined]
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
@@ -484,31 +504,16 @@ class FrontierScheduler(RedisScheduler):
 
     def reap(self) -> int:
         """Put the leased requests of workers whose heartbeat expired back in the queue."""
-        names = [
-            k
-            for k in self.server.scan_iter(match=self.shared.keys["leases"], count=100)
-            if k.decode() != self.shared.lease_key
-        ]
-        if not names:
-            return 0
-        workers = [self.shared.worker_of(k, "leases") for k in names]
-        alive = self.server.exists(*[self.shared.heartbeat_key(w) for w in workers])
-        if alive == len(workers):
-            return 0
-        total = 0
-        for worker, name in zip(workers, names, strict=True):
-            keys = [self.shared.heartbeat_key(worker), name, self.shared.keys["requests"]]
-            requeued = int(self._reap(keys=keys))
-            if requeued > 0:
-                total += requeued
-                self.stats.inc_value("sputnik/frontier/requeued", requeued)
-                logger.warning(
-                    "Frontier: worker %s is gone (its heartbeat expired): %d requests it held"
-                    " are queued again",
-                    worker,
-                    requeued,
-                )
-        return total
+        reaped = reap(self.shared)
+        for worker, requeued in reaped.items():
+            self.stats.inc_value("sputnik/frontier/requeued", requeued)
+            logger.warning(
+                "Frontier: worker %s is gone (its heartbeat expired): %d requests it held are"
+                " queued again",
+                worker,
+                requeued,
+            )
+        return sum(reaped.values())
 
     def busy_workers(self) -> list[str]:
         """Other live workers of this crawl with requests in flight."""

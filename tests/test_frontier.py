@@ -3,8 +3,10 @@ by the test, two ``scrapy crawl sputnik`` workers over real HTTP against the mir
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,14 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.dataset as ds
 import pytest
+from scrapy import Request, Spider
 
 from crawler.config import ConfigError
+from crawler.frontier import LEASE_KEY, LeaseQueue, Shared, keys, reap
 from tests.crawl import Crawl, config_of, run_crawl
 from tests.mirror import seed as real
 from tests.mirror.manifest import reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, Site
 from tests.mirror.process import REPO_ROOT, run_mirror
 from tests.redis_server import free_port
+from tests.test_journal import articles_by_url, command
 from tests.test_stats import assert_stats_documented
 
 if TYPE_CHECKING:
@@ -165,3 +170,154 @@ def test_frontier_clean_spares_other_crawls_and_live_workers(redis_server: Redis
     assert bad.returncode == 1 and "SPUTNIK_REDIS_PASSWORD" in bad.stderr
     gone = frontier_clean(f"redis://127.0.0.1:{free_port()}/0", "--crawl", "a")
     assert gone.returncode == 1 and "unreachable" in gone.stderr
+
+
+# -- leases: the Lua scripts against the real server -----------------------------------------
+
+
+def worker_view(server: RedisServer, worker: str, crawl: str = "c") -> tuple[Shared, LeaseQueue]:
+    """``worker``'s view of crawl ``crawl`` and its queue (a client of its own)."""
+    shared = Shared(server.client(), crawl, keys(crawl), worker)
+    queue = LeaseQueue(server=shared.server, spider=Spider("sputnik"), key=keys(crawl)["requests"])
+    queue.leases_key = shared.lease_key
+    return shared, queue
+
+
+def add(queue: LeaseQueue, url: str, *, priority: int = 0, lease: int | None = None) -> bool:
+    request = Request(url, priority=priority, meta={} if lease is None else {LEASE_KEY: lease})
+    return queue.add(request, dupefilter=keys("c")["dupefilter"], fingerprint=url, lease=lease)
+
+
+def test_a_pop_leases_the_request_it_takes(redis_server: RedisServer) -> None:
+    shared, queue = worker_view(redis_server, "w1")
+    client = shared.server
+    assert add(queue, "http://a/low", priority=1) and add(queue, "http://a/high", priority=5)
+    taken = queue.lease(7)
+    assert taken is not None and taken.url == "http://a/high"
+    assert client.zcard(shared.keys["requests"]) == 1
+    entry = client.hget(shared.lease_key, "7")
+    assert entry is not None
+    score, data = entry.split(b" ", 1)
+    assert float(score) == -5 and queue._decode_request(data).url == "http://a/high"
+    assert queue.lease(8) is not None and queue.lease(9) is None
+    assert sorted(client.hkeys(shared.lease_key)) == [b"7", b"8"]
+
+
+def test_seen_means_queued_and_a_re_request_moves_its_lease(redis_server: RedisServer) -> None:
+    shared, queue = worker_view(redis_server, "w1")
+    client = shared.server
+    assert add(queue, "http://a/1")
+    assert not add(queue, "http://a/1"), "a duplicate"
+    assert client.smembers(shared.keys["dupefilter"]) == {b"http://a/1"}
+    assert client.zcard(shared.keys["requests"]) == 1
+    leased = queue.lease(1)
+    assert leased is not None
+    # A redirect of the leased request: queued anew without the lease id; the lease released.
+    assert add(queue, "http://a/2", lease=1)
+    assert not client.exists(shared.lease_key)
+    again = queue.lease(2)
+    assert again is not None and again.url == "http://a/2" and LEASE_KEY not in again.meta
+    # A re-request that is a duplicate (a redirect to a page seen): released, not queued.
+    assert not add(queue, "http://a/1", lease=2)
+    assert not client.exists(shared.lease_key) and client.zcard(shared.keys["requests"]) == 0
+    # Every fingerprint seen has its request queued or leased (one script: no kill between).
+    assert client.scard(shared.keys["dupefilter"]) == 2
+
+
+def test_reaping_takes_back_the_leases_of_dead_workers_only(redis_server: RedisServer) -> None:
+    live, live_queue = worker_view(redis_server, "live")
+    dead, dead_queue = worker_view(redis_server, "dead")
+    reaper, _ = worker_view(redis_server, "reaper")
+    client = reaper.server
+    for n in range(6):
+        assert add(live_queue, f"http://a/{n}", priority=n)
+    for lease in (1, 2, 3):
+        assert dead_queue.lease(lease) is not None  # priorities 5, 4, 3
+    assert live_queue.lease(1) is not None  # priority 2
+    client.set(live.worker_key, 1, ex=60)
+    assert reap(reaper) == {"dead": 3}
+    assert not client.exists(dead.lease_key) and client.hlen(live.lease_key) == 1
+    queued = client.zrange(reaper.keys["requests"], 0, -1, withscores=True)
+    urls = [(live_queue._decode_request(data).url, score) for data, score in queued]
+    assert urls == [("http://a/5", -5), ("http://a/4", -4), ("http://a/3", -3)] + [
+        ("http://a/1", -1),
+        ("http://a/0", 0),
+    ]
+    assert live_queue.lease(2).url == "http://a/5"  # type: ignore[union-attr]
+    assert reap(reaper) == {}
+
+
+def test_two_reapers_put_a_dead_workers_requests_back_once(redis_server: RedisServer) -> None:
+    dead, queue = worker_view(redis_server, "dead")
+    for n in range(2000):
+        assert add(queue, f"http://a/{n}")
+    for lease in range(1, 2001):
+        assert queue.lease(lease) is not None
+    reapers = [worker_view(redis_server, f"r{n}")[0] for n in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(reap, reapers))
+    assert sum(r.get("dead", 0) for r in results) == 2000
+    assert [r for r in results if r] == [{"dead": 2000}]
+    assert dead.server.zcard(dead.keys["requests"]) == 2000
+
+
+# -- a killed worker loses nothing -------------------------------------------------------------
+
+KILL_AT_LEASES = 105  # the victim's leases when it is killed: its articles fetched, not written
+KILL_ARGS = ("-a", "source=rss", "-a", "crawl=kill")
+KILL_SETTINGS = {"DEPTH_LIMIT": "1", "FRONTIER_HEARTBEAT_SECS": "0.5"}
+
+
+def lease_count(client: Any, pid: int) -> int:
+    """The length of the lease hash of the worker with process id ``pid``."""
+    for name in client.scan_iter(match="sputnik:kill:leases:*"):
+        if f"-{pid}-" in name.decode():
+            return client.hlen(name)
+    return 0
+
+
+def test_a_killed_worker_loses_nothing(redis_server: RedisServer, tmp_path: Path) -> None:
+    with run_mirror(articles=ARTICLES, faults=SLOW) as mirror:
+        whole = run_crawl(mirror, tmp_path / "whole", *KILL_ARGS[:2], settings=KILL_SETTINGS)
+        assert whole.returncode == 0, whole.log[-3000:]
+        client = redis_server.client()
+        shared = {**KILL_SETTINGS, "FRONTIER_URL": redis_server.url}
+        victim_out = tmp_path / "victim"
+        victim_settings = {**shared, "DATASET_FLUSH_ROWS": "100000", "DATASET_FLUSH_SECS": "0"}
+        victim_line = command(mirror, victim_out, *KILL_ARGS, settings=victim_settings)
+        with (tmp_path / "victim.log").open("w") as log:
+            victim = subprocess.Popen(victim_line, cwd=REPO_ROOT, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while (held := lease_count(client, victim.pid)) < 10:
+                assert victim.poll() is None and time.monotonic() < deadline, "no start"
+                time.sleep(0.02)
+            with ThreadPoolExecutor(1) as pool:
+                keeping = pool.submit(
+                    run_crawl, mirror, tmp_path / "keeper", *KILL_ARGS, settings=shared
+                )
+                while (held := lease_count(client, victim.pid)) < KILL_AT_LEASES:
+                    assert victim.poll() is None and time.monotonic() < deadline, held
+                    time.sleep(0.01)
+                victim.send_signal(signal.SIGKILL)
+                assert victim.wait(timeout=10) == -signal.SIGKILL
+                keeper = keeping.result()
+        finally:
+            if victim.poll() is None:
+                victim.kill()
+                victim.wait()
+    assert held >= KILL_AT_LEASES
+    assert list(victim_out.rglob("*.parquet")) == [], "the victim wrote no file"
+    assert keeper.returncode == 0, keeper.log[-3000:]
+    assert keeper.stats["sputnik/frontier/requeued"] >= 100
+    assert "is gone (its heartbeat expired)" in keeper.log
+    assert_stats_documented(keeper.stats)
+    # the keeper's dataset is the uninterrupted crawl's: each article once, the same rows
+    assert articles_by_url(keeper.articles) == articles_by_url(whole.articles)
+    assert {(r["url"], r["reason"]) for r in rows(keeper.rejects)} == {
+        (r["url"], r["reason"]) for r in rows(whole.rejects)
+    }
+    assert {k.decode() for k in client.scan_iter(match="sputnik:kill:*")} == {
+        "sputnik:kill:dupefilter",
+        "sputnik:kill:seeded",
+    }, "no lease left"

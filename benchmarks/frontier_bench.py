@@ -11,9 +11,10 @@ network bytes per page (``INFO commandstats`` / ``INFO stats`` deltas), and CPU 
 the workers (their ``os.wait4`` rusage) and of ``redis-server`` (``/proc/<pid>/stat``).
 
 Then two workers again, one of them killed with SIGKILL once it has written rows
-(``DATASET_FLUSH_SECS=2``): what the crawl lost against the manifest, and the requests the
-killed worker had in flight by its last heartbeat. Today's frontier has no per-request leases:
-those requests, and its unflushed rows, are lost (the next part of issue 12).
+(``DATASET_FLUSH_SECS=2``): what the crawl lost against the manifest (nothing: the requests it
+held leases on, those in flight and those whose rows it had not written, go back to the queue
+once its heartbeat expires), the requests the survivor queued again
+(``sputnik/frontier/requeued``), and what was fetched or written twice.
 
 Examples:
 
@@ -251,6 +252,7 @@ def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> di
         "expected": len(expected),
         "keeper_exit_after_kill": drained,
         "keeper_pages": keeper.stats.get("response_received_count", 0),
+        "requeued": keeper.stats.get("sputnik/frontier/requeued", 0),
     }
 
 
@@ -293,7 +295,7 @@ def main() -> None:
             f" ({killed['never_fetched']} never fetched, {killed['fetched_not_written']}"
             " fetched but not written),"
             f" {killed['written_twice']} written twice, {killed['fetched_twice']} fetched twice;"
-            f" the survivor wrote"
+            f" the survivor queued {killed['requeued']} requests again, wrote"
             f" {killed['keeper_rows']} rows and exited {killed['keeper_exit_after_kill']:.1f} s"
             " after the kill"
         )

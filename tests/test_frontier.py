@@ -90,6 +90,8 @@ def test_unreachable_redis_stops_at_start(tmp_path: Path) -> None:
 
 
 def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) -> None:
+    """Also the stopping rule: each worker holds leases on rows it buffers (no flush by size
+    or age), which the other waits for; the quiet crawl asks both to flush, then both close."""
     site = Site(ARTICLES)
     shared = {
         "FRONTIER_URL": redis_server.url,
@@ -97,6 +99,8 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
         "DATASET_URI": str(tmp_path / "articles"),
         "REJECTS_URI": str(tmp_path / "rejects"),
         "FRONTIER_HEARTBEAT_SECS": "1",
+        "DATASET_FLUSH_ROWS": "100000",
+        "DATASET_FLUSH_SECS": "0",
     }
     with run_mirror(articles=ARTICLES, faults=SLOW) as mirror:
         before = mirror.stats()
@@ -109,6 +113,7 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
                     "-a",
                     f"seeds={SEED_URL}",
                     settings=shared,
+                    timeout=120,  # a deadlock would wait forever
                 )
                 for n in (1, 2)
             ]
@@ -122,6 +127,11 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
     assert sorted(w.stats.get("sputnik/frontier/seeded", 0) for w in workers) == [0, 1]
     dequeued = [w.stats.get("scheduler/dequeued/redis", 0) for w in workers]
     assert all(n > 0.2 * sum(dequeued) for n in dequeued), dequeued
+    assert all(w.stats["sputnik/writer/articles-written"] > 0 for w in workers)
+    assert not any("sputnik/frontier/leases-left" in w.stats for w in workers)
+    for worker in workers:  # written when asked (flush_requested), before closing
+        closing = worker.log.index("Closing spider (finished)")
+        assert "Wrote " in worker.log[:closing], worker.log[-3000:]
     # every reachable article written exactly once, each rejected page once
     expected = reachable(site, [site.seed_index], DEPTH)
     truths = [record(site, i) for i in expected]
@@ -239,10 +249,8 @@ def test_reaping_takes_back_the_leases_of_dead_workers_only(redis_server: RedisS
     assert not client.exists(dead.lease_key) and client.hlen(live.lease_key) == 1
     queued = client.zrange(reaper.keys["requests"], 0, -1, withscores=True)
     urls = [(live_queue._decode_request(data).url, score) for data, score in queued]
-    assert urls == [("http://a/5", -5), ("http://a/4", -4), ("http://a/3", -3)] + [
-        ("http://a/1", -1),
-        ("http://a/0", 0),
-    ]
+    assert [url for url, _ in urls] == [f"http://a/{n}" for n in (5, 4, 3, 1, 0)]
+    assert [score for _, score in urls] == [-5, -4, -3, -1, 0], "with their priorities"
     assert live_queue.lease(2).url == "http://a/5"  # type: ignore[union-attr]
     assert reap(reaper) == {}
 
@@ -294,7 +302,7 @@ def test_a_killed_worker_loses_nothing(redis_server: RedisServer, tmp_path: Path
                 time.sleep(0.02)
             with ThreadPoolExecutor(1) as pool:
                 keeping = pool.submit(
-                    run_crawl, mirror, tmp_path / "keeper", *KILL_ARGS, settings=shared
+                    run_crawl, mirror, tmp_path / "keeper", *KILL_ARGS, settings=shared, timeout=120
                 )
                 while (held := lease_count(client, victim.pid)) < KILL_AT_LEASES:
                     assert victim.poll() is None and time.monotonic() < deadline, held

@@ -129,9 +129,10 @@ def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) 
     assert all(n > 0.2 * sum(dequeued) for n in dequeued), dequeued
     assert all(w.stats["sputnik/writer/articles-written"] > 0 for w in workers)
     assert not any("sputnik/frontier/leases-left" in w.stats for w in workers)
-    for worker in workers:  # written when asked (flush_requested), before closing
-        closing = worker.log.index("Closing spider (finished)")
-        assert "Wrote " in worker.log[:closing], worker.log[-3000:]
+    # Each waited for the other's leases: one at least wrote when asked (flush_requested), before
+    # it closed (the other may close as its flush runs: its own leases do not keep it open).
+    flushed = [w.log.index("Wrote ") < w.log.index("Closing spider (finished)") for w in workers]
+    assert any(flushed), [w.log[-3000:] for w in workers]
     # every reachable article written exactly once, each rejected page once
     expected = reachable(site, [site.seed_index], DEPTH)
     truths = [record(site, i) for i in expected]

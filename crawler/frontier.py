@@ -7,32 +7,64 @@ N machines) started with the same arguments crawl one site together.
 - keys named by the crawl (``-a crawl=<id>``; default :func:`crawl_id`: the spider's name and a
   hash of its arguments, so workers started alike share one crawl, while scrapyd's ``_job``
   differs per worker and cannot name it): ``sputnik:<crawl>:requests`` (the shared queue, a
-  sorted set by priority), ``:dupefilter`` (fingerprints of every request enqueued),
-  ``:seeded`` (who pushed the seeds) and ``:worker:<id>`` (each worker's heartbeat);
+  sorted set by priority, of scrapy-redis's pickled ``Request.to_dict``), ``:dupefilter``
+  (fingerprints of every request enqueued), ``:seeded`` (the worker pushing the seeds, then
+  ``done``), ``:worker:<id>`` (each worker's heartbeat) and ``:leases:<id>`` (the requests each
+  worker has taken and not settled);
 - the crawler's own request fingerprints (``REQUEST_FINGERPRINTER_CLASS``, the project's
   ``HostFingerprinter``) in the duplicate filter, not scrapy-redis's SHA1 of the URL, which would
   take two editions' pages at one path through ``SITE_ORIGIN`` for one;
 - ``SCHEDULER_PERSIST`` on: the first worker to finish must not delete the others' queue.
   Removing a finished crawl's keys is ``python -m crawler frontier-clean``;
 - no blocking pop (``SCHEDULER_IDLE_BEFORE_CLOSE`` is forced to 0: a blocking pop would stall the
-  reactor), and its own rule for stopping: a worker that has nothing to do closes only when the
-  shared queue is empty and no live worker has a request in flight. Each worker writes its
-  count of requests in flight (downloading, or in the spider or the item pipelines; 1 while it
-  pushes the seeds) to its heartbeat key every ``FRONTIER_HEARTBEAT_SECS``, with an expiry of
-  three periods, from a ``LoopingCall`` (one quick ``SET``, never a blocking call); an idle
-  worker looks at the shared queue again at each of its heartbeats.
+  reactor). Each worker writes its count of requests in flight (downloading, or in the spider or
+  the item pipelines; 1 while it pushes the seeds) to its heartbeat key every
+  ``FRONTIER_HEARTBEAT_SECS``, with an expiry of three periods, from a ``LoopingCall`` (quick
+  calls, never a blocking one).
 
-The seeds are pushed once per crawl: ``SeedOnceMiddleware`` lets a worker's start requests
-through only when it is the first to set the crawl's ``:seeded`` marker (``SET NX``).
+**A killed worker loses nothing.** A pop is a lease (one Lua script: take the first request off
+the queue and put it, with its score, in the worker's ``:leases:<id>`` hash under a new lease id,
+kept in ``meta["sputnik_lease"]``). The lease is released (``HDEL``) once everything the
+request gave is settled, as the ``JOBDIR`` journal marks a request done (``crawler.outcomes``):
+the requests its callback yielded enqueued (or dropped as duplicates), its items dropped, or
+its row or reject committed to the dataset by the writer. An enqueue adds the fingerprint to the
+duplicate filter and the request to the queue in one script (so a kill cannot leave a request
+seen and not queued); a re-request of a leased one (redirect, retry, render) is queued as a new
+entry (without the lease id) and its lease released in that same script. Any worker, at each
+heartbeat and at start, reaps the lease hash of a worker whose heartbeat key has expired: one
+script per hash checks the key is still absent, queues each request again with its score, and
+deletes the hash, so two reapers cannot both do it (``sputnik/frontier/requeued``, a WARNING
+naming the dead worker). A dead worker's requests are thus queued again 2 to 4 heartbeat
+periods after it died (10-20 s by default) and fetched again: those it was downloading, and
+those whose rows it had buffered and not written. A row written just before the kill, whose
+lease was not yet released, is fetched again too: the dataset's "already stored" state leaves
+out the unchanged article (a reject is written twice). A worker that finds its own
+heartbeat had expired while it held leases (paused past the expiry) logs an ERROR and counts
+``sputnik/frontier/lease-lost``: those requests may be fetched twice.
+
+**Stopping.** A worker with nothing to do closes only when the queue is empty, no live worker
+has a request in flight, no worker is pushing the seeds, and no other worker holds leases (the
+dead workers' hashes are reaped first, which fills the queue again). An idle worker looks at the
+crawl at each of its heartbeats. When the crawl is quiet and a worker still holds leases (rows
+in its writer's buffers, which the others wait for), it sends ``crawler.signals.flush_requested``:
+``ParquetWriterPipeline`` writes both datasets now (``DATASET_FLUSH_SECS=0`` included), the
+leases are released and every worker closes. A worker closing with leases (rows it failed to
+write) leaves them to be reaped at once by another worker of the crawl, or by the next one
+started (its heartbeat key is deleted at close): ``sputnik/frontier/leases-left``, an ERROR.
+
+**Seeds** are pushed once per crawl: ``SeedOnceMiddleware`` lets a worker's start requests
+through only when it claims the crawl's ``:seeded`` key (a compare-and-set script): the key is
+free, or names a worker whose heartbeat has expired (it died while pushing them: the seeds are
+pushed again, duplicates filtered). It is ``done`` once every seed is queued; until then idle
+workers wait (with a WARNING, once, when the seeder is dead: start another worker).
 
 The project's ``JournalScheduler`` (``JOBDIR`` resumes) is not used in this mode, and
 ``FRONTIER_URL`` with ``JOBDIR`` is refused: the journal keeps one process's queue on its disk,
-while here the queue is on Redis and outlives any worker. What is not there yet: a request a
-killed worker had dequeued (or whose row it had buffered) is lost to the crawl, not fetched
-again; that needs per-request leases (the next part of issue 12).
+while here the queue is on Redis and outlives any worker.
 
 Stats: ``sputnik/frontier/seeded`` (1 in the worker that pushed the seeds),
-``sputnik/frontier/waited`` (idle checks that found work still queued or in flight elsewhere).
+``sputnik/frontier/waited`` (idle checks that found work queued, in flight or leased elsewhere),
+``sputnik/frontier/requeued``, ``sputnik/frontier/lease-lost``, ``sputnik/frontier/leases-left``.
 """
 
 from __future__ import annotations

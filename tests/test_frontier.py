@@ -15,9 +15,20 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.dataset as ds
 import pytest
 from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
 
-from crawler.config import ConfigError
-from crawler.frontier import LEASE_KEY, LeaseQueue, Shared, keys, reap
+from crawler.config import ConfigError, FrontierConfig
+from crawler.frontier import (
+    CLAIM_SEEDS,
+    LEASE_KEY,
+    SEEDS_DONE,
+    FrontierScheduler,
+    LeaseQueue,
+    Leases,
+    Shared,
+    keys,
+    reap,
+)
 from tests.crawl import Crawl, config_of, run_crawl
 from tests.mirror import seed as real
 from tests.mirror.manifest import reachable, record
@@ -268,6 +279,46 @@ def test_two_reapers_put_a_dead_workers_requests_back_once(redis_server: RedisSe
     assert sum(r.get("dead", 0) for r in results) == 2000
     assert [r for r in results if r] == [{"dead": 2000}]
     assert dead.server.zcard(dead.keys["requests"]) == 2000
+
+
+def test_a_worker_paused_past_its_heartbeat_says_its_leases_were_lost(
+    redis_server: RedisServer,
+) -> None:
+    shared, _ = worker_view(redis_server, "w1")
+    scheduler = FrontierScheduler.__new__(FrontierScheduler)  # beat() alone
+    scheduler.server, scheduler.shared = shared.server, shared
+    scheduler.frontier = FrontierConfig(url=redis_server.url, password="", heartbeat_secs=0.05)
+    scheduler.leases = Leases(shared)
+    scheduler.stats = get_crawler(Spider).stats
+    scheduler.beat(0)  # the first: nothing was there before
+    scheduler.leases.held.update({1, 2})
+    scheduler.beat(1)
+    assert scheduler.stats.get_value("sputnik/frontier/lease-lost") is None
+    time.sleep(0.3)  # past 3 periods: expired
+    scheduler.beat(1)
+    assert scheduler.stats.get_value("sputnik/frontier/lease-lost") == 2
+    assert shared.server.get(shared.worker_key) == b"1"
+
+
+def test_the_seeds_are_claimed_once_and_again_after_their_pusher_died(
+    redis_server: RedisServer,
+) -> None:
+    client = redis_server.client()
+    names = keys("c")
+    claim = client.register_script(CLAIM_SEEDS)
+    prefix = names["workers"][:-1]
+
+    def claimed(worker: str) -> int:
+        return int(claim(keys=[names["seeded"]], args=[worker, prefix, SEEDS_DONE]))
+
+    client.set(prefix + "w1", 1, ex=60)
+    assert claimed("w1") == 1
+    client.set(prefix + "w2", 0, ex=60)
+    assert claimed("w2") == 0, "w1 is alive and pushing"
+    client.delete(prefix + "w1")  # its heartbeat expired
+    assert claimed("w2") == 2 and client.get(names["seeded"]) == b"w2"
+    client.set(names["seeded"], SEEDS_DONE)
+    assert claimed("w3") == 0
 
 
 # -- a killed worker loses nothing -------------------------------------------------------------

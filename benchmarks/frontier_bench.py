@@ -212,8 +212,11 @@ def heartbeats(client: redis.Redis, crawl: str) -> dict[str, int]:
     return found
 
 
-def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> dict[str, Any]:
-    """Two workers, the second one SIGKILLed once it has flushed rows; what the crawl lost."""
+def kill_run(
+    server: RedisServer, articles: int, expected: dict[str, str], delay: float = 0.0
+) -> dict[str, Any]:
+    """Two workers, the second one SIGKILLed ``delay`` s after it has flushed rows; what the
+    crawl lost."""
     client = server.client()
     crawl = f"bench-kill-{uuid.uuid4().hex[:8]}"
     flush = {"DATASET_FLUSH_SECS": "2"}
@@ -225,6 +228,7 @@ def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> di
             if victim.reap() or time.monotonic() > deadline:
                 raise SystemExit("the victim finished (or stalled) before writing any row")
             time.sleep(POLL_SECS)
+        time.sleep(delay)
         before_kill = heartbeats(client, crawl)
         os.kill(victim.process.pid, signal.SIGKILL)
         victim.reap(block=True)
@@ -261,11 +265,20 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=ARTICLES)
     parser.add_argument("--workers", type=int, nargs="+", default=list(WORKERS))
     parser.add_argument("--no-kill", action="store_true", help="skip the kill -9 run")
+    parser.add_argument(
+        "--kill-delay",
+        type=float,
+        default=0.0,
+        help="seconds between the victim's first file and the kill (0: at once, possibly"
+        " before the leases of the rows just written are released: those are fetched again)",
+    )
     args = parser.parse_args()
     expected = expected_articles(Site(args.articles))
     with tempfile.TemporaryDirectory() as tmp, run_redis(Path(tmp)) as server:
         rows = [run(server, n, args.articles, expected) for n in args.workers]
-        killed = None if args.no_kill else kill_run(server, args.articles, expected)
+        killed = (
+            None if args.no_kill else kill_run(server, args.articles, expected, args.kill_delay)
+        )
     print(f"{args.articles} articles, {len(expected)} articles expected, {os.cpu_count()} CPUs")
     print(
         "workers  wall s  pages  pages/s  requests per worker   fetched twice  written twice"

@@ -436,12 +436,14 @@ class FrontierScheduler(RedisScheduler):
             self.heartbeat.stop()
         self.leases.release()
         if left := len(self.leases.held):
-            # Rows not written (a failed write): the requests go back to the queue when any
-            # worker of this crawl reaps this one's leases, at once since its heartbeat goes.
+            # Rows not written (a failed write), or requests cut off by a shutdown: they go
+            # back to the queue when a worker of this crawl reaps this one's leases, at once
+            # since its heartbeat goes.
             self.stats.set_value("sputnik/frontier/leases-left", left)
             logger.error(
-                "Frontier: %d requests of this worker were not settled (rows not written);"
-                " they are left in %s for another worker of crawl %s to fetch again",
+                "Frontier: %d requests of this worker were not settled (rows not written, or"
+                " cut off by the close); they are left in %s for another worker of crawl %s to"
+                " fetch again",
                 left,
                 self.shared.lease_key,
                 self.shared.crawl,

@@ -326,6 +326,11 @@ class LeaseQueue(PriorityQueue):
     ) -> bool:
         """Queue ``request`` unless ``fingerprint`` is in the set ``dupefilter`` (added if
         not), releasing ``lease`` (the one it re-requests) either way; :returns: queued."""
+        if fingerprint and self.server.sismember(dupefilter, fingerprint):
+            # Most links a page gives are known: a cheap look first spares serializing them.
+            if lease is not None:
+                self.server.hdel(self.leases_key, lease)
+            return False
         data = self._encode_request(request)
         keys = [dupefilter or self.key, self.key, self.leases_key]
         args = [fingerprint, -request.priority, data, "" if lease is None else lease]
@@ -440,7 +445,8 @@ class FrontierScheduler(RedisScheduler):
             # back to the queue when a worker of this crawl reaps this one's leases, at once
             # since its heartbeat goes.
             self.stats.set_value("sputnik/frontier/leases-left", left)
-            logger.error(
+            logger.log(
+                logging.ERROR if reason == "finished" else logging.WARNING,  # else a shutdown
                 "Frontier: %d requests of this worker were not settled (rows not written, or"
                 " cut off by the close); they are left in %s for another worker of crawl %s to"
                 " fetch again",

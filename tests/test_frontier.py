@@ -326,6 +326,8 @@ def test_the_seeds_are_claimed_once_and_again_after_their_pusher_died(
 KILL_AT_LEASES = 105  # the victim's leases when it is killed: its articles fetched, not written
 KILL_ARGS = ("-a", "source=rss", "-a", "crawl=kill")
 KILL_SETTINGS = {"DEPTH_LIMIT": "1", "FRONTIER_HEARTBEAT_SECS": "0.5"}
+# As tests/test_journal.py: redirected and retried articles (re-requests move their lease).
+KILL_FAULTS = "redirect=2@/2*%10;status=503@/2*%10x1;slow=0.2@/2*"
 
 
 def lease_count(client: Any, pid: int) -> int:
@@ -337,9 +339,11 @@ def lease_count(client: Any, pid: int) -> int:
 
 
 def test_a_killed_worker_loses_nothing(redis_server: RedisServer, tmp_path: Path) -> None:
-    with run_mirror(articles=ARTICLES, faults=SLOW) as mirror:
+    with run_mirror(articles=ARTICLES, faults=KILL_FAULTS) as mirror:  # its own fault counts
         whole = run_crawl(mirror, tmp_path / "whole", *KILL_ARGS[:2], settings=KILL_SETTINGS)
-        assert whole.returncode == 0, whole.log[-3000:]
+    assert whole.returncode == 0, whole.log[-3000:]
+    assert whole.stats["retry/count"] > 0 and whole.stats["downloader/response_status_count/302"]
+    with run_mirror(articles=ARTICLES, faults=KILL_FAULTS) as mirror:
         client = redis_server.client()
         shared = {**KILL_SETTINGS, "FRONTIER_URL": redis_server.url}
         victim_out = tmp_path / "victim"

@@ -41,7 +41,8 @@ when the crawl is quiet) writes both buffers at once, whatever their size or age
 
 Each buffered row carries a :class:`Receipt`, also set on its item (attribute ``RECEIPT``), settled
 once the row is in a file renamed into place, or once it is certain never to be written (left out
-as unchanged, or not fitting the schema): the request journal (``crawler.journal``) waits on it.
+as unchanged, or not fitting the schema): the request journal (``crawler.journal``) and the
+shared frontier's leases (``crawler.frontier``) wait on it (``crawler.outcomes``).
 
 Stats: ``sputnik/writer/articles-written``, ``sputnik/writer/rejects-written`` (rows on disk),
 ``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received),

@@ -3,6 +3,7 @@ by the test, two ``scrapy crawl sputnik`` workers over real HTTP against the mir
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -330,9 +331,9 @@ KILL_SETTINGS = {"DEPTH_LIMIT": "1", "FRONTIER_HEARTBEAT_SECS": "0.5"}
 KILL_FAULTS = "redirect=2@/2*%10;status=503@/2*%10x1;slow=0.2@/2*"
 
 
-def lease_count(client: Any, pid: int) -> int:
-    """The length of the lease hash of the worker with process id ``pid``."""
-    for name in client.scan_iter(match="sputnik:kill:leases:*"):
+def lease_count(client: Any, pid: int, crawl: str = "kill") -> int:
+    """The length of the lease hash of the worker of ``crawl`` with process id ``pid``."""
+    for name in client.scan_iter(match=f"sputnik:{crawl}:leases:*"):
         if f"-{pid}-" in name.decode():
             return client.hlen(name)
     return 0
@@ -385,3 +386,58 @@ def test_a_killed_worker_loses_nothing(redis_server: RedisServer, tmp_path: Path
         "sputnik:kill:dupefilter",
         "sputnik:kill:seeded",
     }, "no lease left"
+
+
+def test_a_worker_paused_past_its_heartbeat_writes_no_article_twice(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """SIGSTOP past the heartbeat's expiry: the other worker takes the paused one's requests
+    back and fetches them; the paused one, resumed, says its leases were lost and finishes them
+    too; the shared "already stored" state leaves out the second copy of each article."""
+    args = ("-a", "source=rss", "-a", "crawl=pause")
+    with run_mirror(articles=ARTICLES, faults=SLOW) as mirror:
+        whole = run_crawl(mirror, tmp_path / "whole", *args[:2], settings=KILL_SETTINGS)
+    assert whole.returncode == 0, whole.log[-3000:]
+    client = redis_server.client()
+    shared = {
+        **KILL_SETTINGS,
+        "FRONTIER_URL": redis_server.url,
+        "DATASET_URI": str(tmp_path / "articles"),
+        "REJECTS_URI": str(tmp_path / "rejects"),
+    }
+    paused_settings = {**shared, "DATASET_FLUSH_ROWS": "100000", "DATASET_FLUSH_SECS": "0"}
+    with run_mirror(articles=ARTICLES, faults=SLOW) as mirror, ThreadPoolExecutor(2) as pool:
+        pausing = pool.submit(
+            run_crawl, mirror, tmp_path / "paused", *args, settings=paused_settings, timeout=120
+        )
+        deadline = time.monotonic() + 60
+        while not (pid := paused_pid(client)) or lease_count(client, pid, "pause") < 30:
+            assert time.monotonic() < deadline and not pausing.done(), "no start"
+            time.sleep(0.01)
+        keeping = pool.submit(
+            run_crawl, mirror, tmp_path / "keeper", *args, settings=shared, timeout=120
+        )
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            while lease_count(client, pid, "pause"):  # until the keeper took them back
+                assert time.monotonic() < deadline and not keeping.done(), "not reaped"
+                time.sleep(0.05)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        paused, keeper = pausing.result(), keeping.result()
+    for worker in (paused, keeper):
+        assert worker.returncode == 0, worker.log[-3000:]
+        assert_stats_documented(worker.stats)
+    assert paused.stats["sputnik/frontier/lease-lost"] >= 30
+    assert keeper.stats["sputnik/frontier/requeued"] >= 30
+    assert "heartbeat had expired while it held" in paused.log
+    skipped = sum(w.stats.get("sputnik/writer/skipped-unchanged", 0) for w in (paused, keeper))
+    assert skipped > 0, "fetched twice, written once"
+    assert articles_by_url(tmp_path / "articles") == articles_by_url(whole.articles)
+
+
+def paused_pid(client: Any) -> int | None:
+    """The pid of the first worker of crawl ``pause`` (its name is host-pid-random)."""
+    for name in client.scan_iter(match="sputnik:pause:worker:*"):
+        return int(name.decode().rsplit("-", 2)[-2])
+    return None

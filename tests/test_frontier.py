@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 import pytest
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
+from twisted.internet.task import LoopingCall
 
 from crawler.config import ConfigError, FrontierConfig
 from crawler.frontier import (
@@ -299,6 +300,27 @@ def test_a_worker_paused_past_its_heartbeat_says_its_leases_were_lost(
     scheduler.beat(1)
     assert scheduler.stats.get_value("sputnik/frontier/lease-lost") == 2
     assert shared.server.get(shared.worker_key) == b"1"
+
+
+def test_leases_left_at_close_are_reaped_at_once(redis_server: RedisServer) -> None:
+    shared, queue = worker_view(redis_server, "w1")
+    for n in range(3):
+        assert add(queue, f"http://a/{n}")
+    scheduler = FrontierScheduler.__new__(FrontierScheduler)  # close() alone
+    scheduler.server, scheduler.shared, scheduler.persist = shared.server, shared, True
+    scheduler.heartbeat = LoopingCall(lambda: None)
+    scheduler.leases = Leases(shared)
+    scheduler.stats = get_crawler(Spider).stats
+    for lease in (1, 2):  # two requests whose rows were not written
+        assert queue.lease(lease) is not None
+        scheduler.leases.held.add(lease)
+    shared.server.set(shared.worker_key, 0, ex=60)
+    scheduler.close("finished")
+    assert scheduler.stats.get_value("sputnik/frontier/leases-left") == 2
+    assert not shared.server.exists(shared.worker_key)
+    other, _ = worker_view(redis_server, "w2")
+    assert reap(other) == {"w1": 2}
+    assert shared.server.zcard(shared.keys["requests"]) == 3
 
 
 def test_the_seeds_are_claimed_once_and_again_after_their_pusher_died(

@@ -36,9 +36,10 @@ script per hash checks the key is still absent, queues each request again with i
 deletes the hash, so two reapers cannot both do it (``sputnik/frontier/requeued``, a WARNING
 naming the dead worker). A dead worker's requests are thus queued again 2 to 4 heartbeat
 periods after it died (10-20 s by default) and fetched again: those it was downloading, and
-those whose rows it had buffered and not written. A row written just before the kill, whose
-lease was not yet released, is fetched again too: the dataset's "already stored" state leaves
-out the unchanged article (a reject is written twice). A worker that finds its own
+those whose rows it had buffered and not written. So are the rows of a flush under way at the
+kill, even those whose file was already in place: their leases are released when the whole
+flush (one file per partition) is over; the dataset's "already stored" state then leaves out
+the unchanged article (a reject is written twice). A worker that finds its own
 heartbeat had expired while it held leases (paused past the expiry) logs an ERROR and counts
 ``sputnik/frontier/lease-lost``: those requests may be fetched twice.
 

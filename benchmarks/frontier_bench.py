@@ -11,9 +11,10 @@ network bytes per page (``INFO commandstats`` / ``INFO stats`` deltas), and CPU 
 the workers (their ``os.wait4`` rusage) and of ``redis-server`` (``/proc/<pid>/stat``).
 
 Then two workers again, one of them killed with SIGKILL once it has written rows
-(``DATASET_FLUSH_SECS=2``): what the crawl lost against the manifest, and the requests the
-killed worker had in flight by its last heartbeat. Today's frontier has no per-request leases:
-those requests, and its unflushed rows, are lost (the next part of issue 12).
+(``DATASET_FLUSH_SECS=2``): what the crawl lost against the manifest (nothing: the requests it
+held leases on, those in flight and those whose rows it had not written, go back to the queue
+once its heartbeat expires), the requests the survivor queued again
+(``sputnik/frontier/requeued``), and what was fetched or written twice.
 
 Examples:
 
@@ -211,8 +212,11 @@ def heartbeats(client: redis.Redis, crawl: str) -> dict[str, int]:
     return found
 
 
-def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> dict[str, Any]:
-    """Two workers, the second one SIGKILLed once it has flushed rows; what the crawl lost."""
+def kill_run(
+    server: RedisServer, articles: int, expected: dict[str, str], delay: float = 0.0
+) -> dict[str, Any]:
+    """Two workers, the second one SIGKILLed ``delay`` s after it has flushed rows; what the
+    crawl lost."""
     client = server.client()
     crawl = f"bench-kill-{uuid.uuid4().hex[:8]}"
     flush = {"DATASET_FLUSH_SECS": "2"}
@@ -224,6 +228,7 @@ def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> di
             if victim.reap() or time.monotonic() > deadline:
                 raise SystemExit("the victim finished (or stalled) before writing any row")
             time.sleep(POLL_SECS)
+        time.sleep(delay)
         before_kill = heartbeats(client, crawl)
         os.kill(victim.process.pid, signal.SIGKILL)
         victim.reap(block=True)
@@ -251,6 +256,7 @@ def kill_run(server: RedisServer, articles: int, expected: dict[str, str]) -> di
         "expected": len(expected),
         "keeper_exit_after_kill": drained,
         "keeper_pages": keeper.stats.get("response_received_count", 0),
+        "requeued": keeper.stats.get("sputnik/frontier/requeued", 0),
     }
 
 
@@ -259,11 +265,20 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=ARTICLES)
     parser.add_argument("--workers", type=int, nargs="+", default=list(WORKERS))
     parser.add_argument("--no-kill", action="store_true", help="skip the kill -9 run")
+    parser.add_argument(
+        "--kill-delay",
+        type=float,
+        default=0.0,
+        help="seconds between the victim's first file and the kill (0: at once, possibly"
+        " before the leases of the rows just written are released: those are fetched again)",
+    )
     args = parser.parse_args()
     expected = expected_articles(Site(args.articles))
     with tempfile.TemporaryDirectory() as tmp, run_redis(Path(tmp)) as server:
         rows = [run(server, n, args.articles, expected) for n in args.workers]
-        killed = None if args.no_kill else kill_run(server, args.articles, expected)
+        killed = (
+            None if args.no_kill else kill_run(server, args.articles, expected, args.kill_delay)
+        )
     print(f"{args.articles} articles, {len(expected)} articles expected, {os.cpu_count()} CPUs")
     print(
         "workers  wall s  pages  pages/s  requests per worker   fetched twice  written twice"
@@ -293,7 +308,7 @@ def main() -> None:
             f" ({killed['never_fetched']} never fetched, {killed['fetched_not_written']}"
             " fetched but not written),"
             f" {killed['written_twice']} written twice, {killed['fetched_twice']} fetched twice;"
-            f" the survivor wrote"
+            f" the survivor queued {killed['requeued']} requests again, wrote"
             f" {killed['keeper_rows']} rows and exited {killed['keeper_exit_after_kill']:.1f} s"
             " after the kill"
         )

@@ -9,11 +9,12 @@ The journal, ``<JOBDIR>/sputnik-journal.sqlite``, is the durable record instead:
   disk queues do (``Request.to_dict``), with its fingerprint, and numbers it in
   ``meta["sputnik_journal"]``; redirects, retries and render re-requests keep the number.
 - ``JournalMiddleware`` (spider middleware, engine side of the others) marks a request done once
-  everything its callback or errback gave is settled: each request it yielded enqueued (or
-  dropped as a duplicate), each item dropped, or its row or reject committed to the datasets by
-  the writer (``crawler.pipelines.write.Receipt``: the writer flushes every
-  ``DATASET_FLUSH_ROWS`` rows or ``DATASET_FLUSH_SECS``). A listing is done once the requests it
-  listed are recorded; an article once its row (or reject) is on disk.
+  everything its callback or errback gave is settled (``crawler.outcomes``, which the shared
+  frontier's leases use too): each request it yielded enqueued (or dropped as a duplicate), each
+  item dropped, or its row or reject committed to the datasets by the writer
+  (``crawler.pipelines.write.Receipt``: the writer flushes every ``DATASET_FLUSH_ROWS`` rows or
+  ``DATASET_FLUSH_SECS``). A listing is done once the requests it listed are recorded; an
+  article once its row (or reject) is on disk.
 - At start, when the journal holds requests, Scrapy's own queue (``requests.queue``) is
   discarded, ``requests.seen`` is rewritten with the fingerprints of the requests done, and every
   request not done is enqueued again (with its depth and meta), however the last run ended:
@@ -35,34 +36,29 @@ the last run did not close), ``sputnik/journal/already-finished`` (1 when nothin
 
 from __future__ import annotations
 
-import inspect
 import logging
 import pickle
 import shutil
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.core.scheduler import Scheduler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
 from scrapy.utils.job import job_dir
-from scrapy.utils.misc import arg_to_iter, load_object
+from scrapy.utils.misc import load_object
 from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.request import request_from_dict
-from twisted.python.failure import Failure
 
 from crawler.config import ConfigError
-from crawler.pipelines.write import RECEIPT
+from crawler.outcomes import OutcomeMiddleware, OutcomeTracker
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Iterator
+    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Spider
@@ -87,19 +83,14 @@ SCHEMA = (
 _JOURNALS: WeakKeyDictionary[Crawler, Journal] = WeakKeyDictionary()
 
 
-@dataclass
-class _Open:
-    """A request being processed: outputs not settled yet, and whether more may come."""
-
-    outputs: int = 0
-    exhausted: bool = False
-    claimed: bool = False  # its errback is counting the outputs (see TrackedErrback)
-
-
-class Journal:
+class Journal(OutcomeTracker):
     """The journal of one crawl's ``JOBDIR`` (one SQLite connection, on the reactor thread)."""
 
+    key = KEY
+    parent_key = PARENT_KEY
+
     def __init__(self, crawler: Crawler, jobdir: str) -> None:
+        super().__init__()
         self.crawler = crawler
         self.stats = crawler.stats
         self.jobdir = Path(jobdir)
@@ -119,7 +110,6 @@ class Journal:
                 " this crawl cannot be resumed: remove the folder or use another JOBDIR"
             ) from exc
         self._commit = CallLaterOnce(self.commit)
-        self._open: dict[int, _Open] = {}
         self._run = 0
         self._unserializable_logged = False
 
@@ -262,89 +252,6 @@ class Journal:
         self.stats.inc_value("sputnik/journal/done")
         self._commit.schedule()
 
-    # -- following a request's outputs -----------------------------------------------------
-
-    def follow(self, number: int) -> _Open:
-        """The bookkeeping of a request leaving the scheduler (kept if it is a re-request)."""
-        return self._open.setdefault(number, _Open())
-
-    def output(self, number: int, result: Any) -> None:
-        if result is None or number not in self._open:
-            return
-        self._open[number].outputs += 1
-        if isinstance(result, Request):
-            result.meta[PARENT_KEY] = number
-
-    def settle(self, number: int) -> None:
-        """One output of request ``number`` is settled (enqueued, dropped, or committed)."""
-        entry = self._open.get(number)
-        if entry is not None:
-            entry.outputs -= 1
-            self._check(number, entry)
-
-    def exhausted(self, number: int) -> None:
-        """Request ``number`` gives no more outputs."""
-        entry = self._open.get(number)
-        if entry is not None:
-            entry.exhausted = True
-            self._check(number, entry)
-
-    def _check(self, number: int, entry: _Open) -> None:
-        if entry.exhausted and entry.outputs <= 0:
-            self.done(number)
-
-    def track(self, number: int, results: Iterable[Any]) -> Iterator[Any]:
-        """``results`` (a callback's output), counted; exhausted when it ends or fails."""
-        try:
-            for result in results:
-                self.output(number, result)
-                yield result
-        except Exception:  # a broken callback: done (GeneratorExit, a close, is not)
-            self.exhausted(number)
-            raise
-        self.exhausted(number)
-
-    async def track_async(self, number: int, results: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        try:
-            async for result in results:
-                self.output(number, result)
-                yield result
-        except Exception:
-            self.exhausted(number)
-            raise
-        self.exhausted(number)
-
-
-class TrackedErrback:
-    """A request's errback while it is processed, counting what it gives.
-
-    A download failure reaches the errback without passing the spider middlewares, so this
-    wrapper, set when the request leaves the scheduler, does ``JournalMiddleware``'s counting
-    for it. It is never serialized: ``JournalScheduler`` puts the spider's own back on enqueue.
-    """
-
-    def __init__(self, journal: Journal, number: int, original: Any) -> None:
-        self.journal = journal
-        self.number = number
-        self.original = original
-
-    def __call__(self, failure: Failure) -> Any:
-        entry = self.journal.follow(self.number)
-        entry.claimed = True
-        try:
-            output = self.original(failure)
-        except Exception:
-            self.journal.exhausted(self.number)
-            raise
-        if output is None or isinstance(output, Failure):
-            self.journal.exhausted(self.number)
-            return output
-        if inspect.iscoroutine(output):
-            return self.journal.track_async(self.number, _awaited(output))
-        if inspect.isasyncgen(output):
-            return self.journal.track_async(self.number, output)
-        return self.journal.track(self.number, arg_to_iter(output))
-
 
 class JournalScheduler(Scheduler):
     """Scrapy's scheduler; with ``JOBDIR``, every request it enqueues is journaled, and a
@@ -401,9 +308,7 @@ class JournalScheduler(Scheduler):
         journal = self.journal
         if journal is None:
             return super().enqueue_request(request)
-        parent = request.meta.pop(PARENT_KEY, None)
-        if isinstance(request.errback, TrackedErrback):
-            request.errback = request.errback.original  # a re-request of one being processed
+        parent = journal.arriving(request)
         number = request.meta.get(KEY)
         new = number is None
         if new:
@@ -428,13 +333,11 @@ class JournalScheduler(Scheduler):
             if not journal.record(number, request, self.spider):
                 del request.meta[KEY]
                 return request
-        journal.follow(number)
-        if request.errback is not None and not isinstance(request.errback, TrackedErrback):
-            request.errback = TrackedErrback(journal, number, request.errback)
+        journal.leaving(request)
         return request
 
 
-class JournalMiddleware:
+class JournalMiddleware(OutcomeMiddleware):
     """Counts what each journaled request's callback gives and settles it (module docstring).
 
     Off (``NotConfigured``) without ``JOBDIR``.
@@ -443,68 +346,10 @@ class JournalMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         if not job_dir(crawler.settings):
             raise NotConfigured
-        self.crawler = crawler
+        super().__init__(crawler)
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        middleware = cls(crawler)
-        crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(middleware.item_settled, signal=signals.item_dropped)
-        crawler.signals.connect(middleware.item_settled, signal=signals.item_error)
-        return middleware
-
-    def _followed(self, response: Response | Failure | None) -> tuple[Journal, int] | None:
-        journal = Journal.of(self.crawler)
-        if journal is None or response is None:
-            return None
-        request = response.request if isinstance(response, Response) else None
-        if isinstance(response, Failure):
-            request = getattr(response, "request", None)
-        number = request.meta.get(KEY) if request is not None else None
-        return None if number is None else (journal, number)
-
-    def _counted(self, response: Response) -> tuple[Journal, int] | None:
-        followed = self._followed(response)
-        if followed is None:
-            return None
-        entry = followed[0].follow(followed[1])
-        return None if entry.claimed else followed
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        counted = self._counted(response)
-        return result if counted is None else counted[0].track(counted[1], result)
-
-    async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        counted = self._counted(response)
-        results = result if counted is None else counted[0].track_async(counted[1], result)
-        async for item in results:
-            yield item
-
-    def process_spider_exception(self, response: Response, exception: Exception) -> None:
-        if (followed := self._followed(response)) is not None:
-            followed[0].exhausted(followed[1])
-
-    def item_scraped(self, item: Any, response: Response | Failure | None) -> None:
-        followed = self._followed(response)
-        if followed is None:
-            return
-        journal, number = followed
-        receipt = getattr(item, RECEIPT, None)
-        if receipt is None:
-            journal.settle(number)  # not an item the writer keeps
-        else:
-            receipt.when_settled(partial(journal.settle, number))
-
-    def item_settled(self, item: Any, response: Response | Failure | None) -> None:
-        if (followed := self._followed(response)) is not None:
-            followed[0].settle(followed[1])
-
-
-async def _awaited(coroutine: Any) -> AsyncIterator[Any]:
-    for result in arg_to_iter(await coroutine):
-        yield result
+    def tracker_of(self, crawler: Crawler) -> OutcomeTracker | None:
+        return Journal.of(crawler)
 
 
 def _now() -> str:

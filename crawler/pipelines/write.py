@@ -36,9 +36,13 @@ time; the item that fills the buffer waits for the flush, which holds the crawl 
 is slow. Items that arrive meanwhile go into the next flush, so a file may hold a few more than
 ``DATASET_FLUSH_ROWS`` rows.
 
+The signal ``crawler.signals.flush_requested`` (sent by the shared frontier, ``crawler.frontier``,
+when the crawl is quiet) writes both buffers at once, whatever their size or age.
+
 Each buffered row carries a :class:`Receipt`, also set on its item (attribute ``RECEIPT``), settled
 once the row is in a file renamed into place, or once it is certain never to be written (left out
-as unchanged, or not fitting the schema): the request journal (``crawler.journal``) waits on it.
+as unchanged, or not fitting the schema): the request journal (``crawler.journal``) and the
+shared frontier's leases (``crawler.frontier``) wait on it (``crawler.outcomes``).
 
 Stats: ``sputnik/writer/articles-written``, ``sputnik/writer/rejects-written`` (rows on disk),
 ``sputnik/rejects`` and ``sputnik/rejects/<reason>`` (rejects received),
@@ -91,6 +95,7 @@ from scrapy.utils.asyncio import create_looping_call, is_asyncio_available, run_
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import DeferredLock
 
+from crawler import signals as crawler_signals
 from crawler.config import ConfigError, get_config
 from crawler.dataset import (
     LegacyLayoutError,
@@ -448,7 +453,9 @@ class ParquetWriterPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.flush_requested, signal=crawler_signals.flush_requested)
+        return pipeline
 
     @property
     def _log_extra(self) -> dict[str, Any]:
@@ -548,9 +555,15 @@ class ParquetWriterPipeline:
             if dataset.due(self.flush_secs) and not self._stopping:
                 deferred_from_coro(self._timed_flush(dataset))
 
-    async def _timed_flush(self, dataset: _Dataset) -> None:
+    def flush_requested(self) -> None:
+        """``crawler.signals.flush_requested``: write both buffers now, whatever their size."""
+        for dataset in (self.articles, self.rejects):
+            if self._opened and dataset.buffered and not self._stopping:
+                deferred_from_coro(self._timed_flush(dataset, now=True))
+
+    async def _timed_flush(self, dataset: _Dataset, *, now: bool = False) -> None:
         try:
-            await self._flush(dataset)
+            await self._flush(dataset, final=now)
         except Exception:  # nobody awaits this one: say it here
             self.stats.inc_value("sputnik/writer/write-errors")
             logger.error(

@@ -93,6 +93,7 @@ from twisted.internet.task import LoopingCall
 from crawler import signals as crawler_signals
 from crawler.config import ConfigError, FrontierConfig, get_config
 from crawler.outcomes import OutcomeMiddleware, OutcomeTracker
+from crawler.redis_connection import connect
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -107,8 +108,6 @@ logger = logging.getLogger(__name__)
 CRAWL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PREFIX = "sputnik"
 HEARTBEAT_PERIODS = 3  # a heartbeat expires after this many periods without a refresh
-CONNECT_TIMEOUT_SECS = 5.0
-SOCKET_TIMEOUT_SECS = 30.0
 # The spider's arguments that decide what a crawl is (not _job, which differs per worker).
 CRAWL_ARGUMENTS = ("editions_argument", "sources", "given_seeds", "since", "until", "refresh")
 LEASE_KEY = "sputnik_lease"  # request.meta: the request's lease id in this worker's lease hash
@@ -180,21 +179,6 @@ def crawl_id(spider: Spider) -> str:
     arguments = {name: getattr(spider, name, None) for name in CRAWL_ARGUMENTS}
     text = json.dumps(arguments, sort_keys=True, default=str)
     return f"{spider.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
-
-
-def connect(config: FrontierConfig) -> redis.Redis:
-    """A client for ``FRONTIER_URL``, checked with a PING; :raises ConfigError: unreachable."""
-    client = redis.Redis.from_url(
-        config.url,
-        password=config.password or None,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECS,
-        socket_timeout=SOCKET_TIMEOUT_SECS,
-    )
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ConfigError(f"FRONTIER_URL ({config.url}) is unreachable: {exc}") from None
-    return client
 
 
 @dataclass(frozen=True)

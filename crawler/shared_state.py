@@ -62,7 +62,7 @@ import redis
 from redis.exceptions import LockError
 
 from crawler.dataset import is_local
-from crawler.frontier import connect
+from crawler.redis_connection import connect
 from crawler.state import (
     LOOKUP_CHUNK,
     DatasetState,

@@ -109,8 +109,8 @@ from crawler.dataset import (
     row_edition,
     stale_temp_secs,
 )
-from crawler.frontier import connect
 from crawler.items import ArticleItem, RejectItem
+from crawler.redis_connection import connect
 from crawler.state import DatasetState, LockLost, LockTimeout, open_state, state_location
 
 if TYPE_CHECKING:

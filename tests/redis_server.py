@@ -43,14 +43,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_redis(workdir: Path) -> Iterator[RedisServer]:
-    """Start ``redis-server`` in ``workdir`` for the ``with`` block, waiting for its PING."""
+def run_redis(workdir: Path, *options: str) -> Iterator[RedisServer]:
+    """Start ``redis-server`` in ``workdir`` for the ``with`` block, waiting for its PING;
+    ``options`` are more command-line options (``--maxmemory``, ``100mb``)."""
     binary = shutil.which(REDIS_SERVER)
     if binary is None:
         raise FileNotFoundError("no redis-server: run scripts/ensure-system-packages")
     port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(workdir), "--daemonize", "no"]
+    command += ["--appendonly", "no", "--dir", str(workdir), "--daemonize", "no", *options]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     server = RedisServer(port, process)
     try:

@@ -31,12 +31,13 @@ from crawler.frontier import (
     keys,
     reap,
 )
+from crawler.redis_connection import connect
 from tests.crawl import Crawl, config_of, run_crawl
 from tests.mirror import seed as real
 from tests.mirror.manifest import reachable, record
 from tests.mirror.model import PUBLIC_ORIGIN, Site
 from tests.mirror.process import REPO_ROOT, run_mirror
-from tests.redis_server import free_port
+from tests.redis_server import free_port, run_redis
 from tests.test_journal import articles_by_url, command
 from tests.test_stats import assert_stats_documented
 
@@ -100,6 +101,26 @@ def test_unreachable_redis_stops_at_start(tmp_path: Path) -> None:
     errors = [line for line in crawl.log.splitlines() if "ERROR" in line]
     assert len(errors) == 1 and "FRONTIER_URL" in errors[0] and url in errors[0], errors
     assert "Traceback" not in crawl.log
+
+
+def test_a_redis_that_evicts_any_key_is_refused(tmp_path: Path) -> None:
+    options = ("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
+    (tmp_path / "redis").mkdir()
+    with run_redis(tmp_path / "redis", *options) as server:
+        crawl = run_crawl(
+            None,
+            tmp_path,
+            settings={"SITE_ORIGIN": "http://127.0.0.1:9", "FRONTIER_URL": server.url},
+            timeout=120,
+        )
+        assert crawl.returncode == 1, crawl.log[-2000:]
+        errors = [line for line in crawl.log.splitlines() if "ERROR" in line]
+        assert len(errors) == 1, errors
+        assert "FRONTIER_URL" in errors[0] and "maxmemory-policy allkeys-lru" in errors[0]
+        assert "Traceback" not in crawl.log
+        # volatile-* evicts only keys with an expiry (heartbeats, the lock): accepted
+        server.client().config_set("maxmemory-policy", "volatile-lru")
+        connect(FrontierConfig(url=server.url, password="", heartbeat_secs=1.0)).close()
 
 
 def test_two_workers_share_one_crawl(redis_server: RedisServer, tmp_path: Path) -> None:

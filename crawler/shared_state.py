@@ -35,21 +35,20 @@ lock since, seen those articles as new and written them too) counts
 rows buffered; the next flush checks again under the lock and leaves out what the other writer
 stored (``sputnik/writer/skipped-unchanged``).
 
-The duplicate guarantee, precisely: no article version is written twice to the dataset, except
-when a writer that lost its lease is killed (or its delete fails) between its upload and that
-delete; when a writer is killed between a file's upload and its record (with the frontier's
-leases, another worker fetches those pages again at once, and its state, synced at its start,
-does not know the file); or when Redis stays unreachable through a record (after redis-py's
-retries; the script is fenced and idempotent, so a retry is safe): the file is then kept,
-unrecorded (``sputnik/writer/state-errors``), and another writer may write the same rows before
-a sync takes it in. Such a duplicate is a second row with the same ``(edition, article_id, content_hash)`` in
-a second file (in the same partition: its ``published_at`` is the same), which the next sync
-takes in as stored. Compaction (``python -m crawler compact --frontier``, under the same lock)
-keeps one row per ``(edition, article_id)`` in each partition, the greatest ``fetched_at``
-(``crawler.compact.latest_versions``); until then readers can dedupe on ``(edition,
-article_id, content_hash)``. A writer never marks an article stored that the dataset does not
-hold: a file whose rows were recorded is in place, and a record that fails leaves the state as
-it was.
+The duplicate guarantee, precisely: no article version is written twice to the dataset, except when
+a writer that lost its lease is killed (or its delete fails) between its upload and that delete;
+when a writer is killed between a file's upload and its record (with the frontier's leases, another
+worker fetches those pages again at once, and its state, synced at its start, does not know the
+file); or when Redis stays unreachable through a record (after redis-py's retries; the script is
+fenced and idempotent, so a retry is safe): the file is then kept, unrecorded
+(``sputnik/writer/state-errors``), and another writer may write the same rows before a sync takes it
+in. Such a duplicate is a second row with the same ``(edition, article_id, content_hash)`` in a
+second file (in the same partition: its ``published_at`` is the same), which the next sync takes in
+as stored. Compaction (``python -m crawler compact --frontier``, under the same lock) keeps one row
+per ``(edition, article_id)`` in each partition, the greatest ``fetched_at``
+(``crawler.compact.latest_versions``); until then readers can dedupe on ``(edition, article_id,
+content_hash)``. A writer never marks an article stored that the dataset does not hold: a file whose
+rows were recorded is in place, and a record that fails leaves the state as it was.
 """
 
 from __future__ import annotations

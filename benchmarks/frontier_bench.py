@@ -1,14 +1,15 @@
 """Frontier benchmark: one mirror crawl shared by 1, 2 and 4 workers on one ``redis-server``.
 
-Each run starts a fresh mirror (unslowed, pinned to CPU 1 like the other benchmarks) and N
-``scrapy crawl sputnik -a source=sitemap`` workers (``DEPTH_LIMIT=1``, ``crawl_bench``'s 8
-requests in parallel, no AutoThrottle) with ``FRONTIER_URL`` on one ``redis-server`` started
-here, a fresh crawl id (``-a crawl=``) and a dataset of its own per worker. It prints per run:
-wall time (first worker started to last one exited), pages/s overall, requests per worker, the
-duplicates (paths the mirror served more than once, robots.txt aside, and articles written more
-than once: both must be 0) and the articles missing against the manifest, Redis commands and
-network bytes per page (``INFO commandstats`` / ``INFO stats`` deltas), and CPU ms per page of
-the workers (their ``os.wait4`` rusage) and of ``redis-server`` (``/proc/<pid>/stat``).
+Each run starts a fresh mirror (unslowed, pinned to CPU 1 like the other benchmarks) and N ``scrapy
+crawl sputnik -a source=sitemap`` workers (``DEPTH_LIMIT=1``, ``crawl_bench``'s 8 requests in
+parallel, no AutoThrottle) with ``FRONTIER_URL`` on one ``redis-server`` started here, a fresh crawl
+id (``-a crawl=``), all writing one dataset (its "already stored" state on the same Redis, as on
+many machines); each worker's rows are told apart by their ``job_id``. It prints per run: wall time
+(first worker started to last one exited), pages/s overall, requests per worker, the duplicates
+(paths the mirror served more than once, robots.txt aside, and articles written more than once: both
+must be 0) and the articles missing against the manifest, Redis commands and network bytes per page
+(``INFO commandstats`` / ``INFO stats`` deltas), and CPU ms per page of the workers (their
+``os.wait4`` rusage) and of ``redis-server`` (``/proc/<pid>/stat``).
 
 Then two workers again, one of them killed with SIGKILL once it has written rows
 (``DATASET_FLUSH_SECS=2``): what the crawl lost against the manifest (nothing: the requests it
@@ -41,7 +42,8 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.crawl_bench import SETTINGS
-from crawler.dataset import read_articles
+from crawler.dataset import open_dataset
+from crawler.items import ArticleItem
 from tests.mirror.manifest import reachable, record
 from tests.mirror.model import Site
 from tests.mirror.process import REPO_ROOT, run_mirror
@@ -67,6 +69,8 @@ class Worker:
     """One ``scrapy crawl`` process and, once reaped, its exit status, CPU time and stats."""
 
     out: Path
+    job: str  # its ``-a _job=``: the job_id of its rows and part of its file names
+    dataset: Path  # the articles dataset every worker of the run writes
     process: subprocess.Popen[bytes]
     returncode: int | None = None
     cpu_secs: float = 0.0
@@ -88,32 +92,35 @@ class Worker:
 
     def rows(self) -> list[str]:
         """URLs of the articles this worker wrote (flushed files only)."""
-        path = self.out / "articles"
-        if not any(path.rglob("*.parquet")):
+        if not any(self.dataset.rglob(f"part-{self.job}-*.parquet")):
             return []
-        # read_articles globs **/*.parquet: a file being written (``.tmp``) is not read
-        return read_articles(path).column("url").to_pylist()
+        # pyarrow skips hidden names: a file being written (``.tmp``) is not read
+        table = open_dataset(self.dataset, ArticleItem).to_table(columns=["url", "job_id"])
+        return [r["url"] for r in table.to_pylist() if r["job_id"] == self.job]
 
 
-def start_worker(mirror: Mirror, redis_url: str, crawl: str, out: Path, **extra: str) -> Worker:
+def start_worker(
+    mirror: Mirror, redis_url: str, crawl: str, out: Path, dataset: Path, **extra: str
+) -> Worker:
     out.mkdir(parents=True)
+    job = f"{crawl}-{out.name}"
     settings = {
         **SETTINGS,
         "SITE_ORIGIN": mirror.url,
         "FRONTIER_URL": redis_url,
         "FRONTIER_HEARTBEAT_SECS": HEARTBEAT_SECS,
         "STATS_FILE": str(out / "stats.json"),
-        "DATASET_URI": str(out / "articles"),
-        "REJECTS_URI": str(out / "rejects"),
+        "DATASET_URI": str(dataset / "articles"),
+        "REJECTS_URI": str(dataset / "rejects"),
         **extra,
     }
     command = [sys.executable, "-m", "scrapy", "crawl", "sputnik", "-a", "source=sitemap"]
-    command += ["-a", f"crawl={crawl}"]
+    command += ["-a", f"crawl={crawl}", "-a", f"_job={job}"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     log = (out / "log.txt").open("wb")
     process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    return Worker(out, process)
+    return Worker(out, job, dataset / "articles", process)
 
 
 def redis_counters(client: redis.Redis) -> dict[str, int]:
@@ -161,7 +168,8 @@ def run(
         mirror_cpu = cpu_secs(mirror.pid)
         started = time.monotonic()
         crew = [
-            start_worker(mirror, server.url, crawl, Path(tmp) / f"w{n}") for n in range(workers)
+            start_worker(mirror, server.url, crawl, Path(tmp) / f"w{n}", Path(tmp) / "dataset")
+            for n in range(workers)
         ]
         while not all(w.reap() for w in crew):
             time.sleep(POLL_SECS)
@@ -219,10 +227,13 @@ def kill_run(
     crawl lost."""
     client = server.client()
     crawl = f"bench-kill-{uuid.uuid4().hex[:8]}"
-    flush = {"DATASET_FLUSH_SECS": "2"}
+    # A victim killed in its flush holds the dataset's lock until its lease expires: 10 s here
+    # (60 s by default), as the heartbeat is 1 s here (5 s by default).
+    flush = {"DATASET_FLUSH_SECS": "2", "DATASET_LOCK_LEASE_SECS": "10"}
     with run_mirror(articles=articles, cpus={1}) as mirror, tempfile.TemporaryDirectory() as tmp:
-        keeper = start_worker(mirror, server.url, crawl, Path(tmp) / "keeper", **flush)
-        victim = start_worker(mirror, server.url, crawl, Path(tmp) / "victim", **flush)
+        dataset = Path(tmp) / "dataset"
+        keeper = start_worker(mirror, server.url, crawl, Path(tmp) / "keeper", dataset, **flush)
+        victim = start_worker(mirror, server.url, crawl, Path(tmp) / "victim", dataset, **flush)
         deadline = time.monotonic() + KILL_TIMEOUT_SECS
         while len(victim.rows()) < KILL_AFTER_ROWS:
             if victim.reap() or time.monotonic() > deadline:

@@ -574,11 +574,7 @@ def frontier_config(url: str | None) -> FrontierConfig | None:
 
     :raises crawler.config.ConfigError: a bad URL (a ``ValueError``)
     """
-    if not url:
-        return None
-    from crawler.frontier import _UrlReader  # a FRONTIER_URL given alone, as frontier-clean
-
-    return FrontierConfig.read(_UrlReader(url))
+    return FrontierConfig.of_url(url) if url else None
 
 
 def check_layouts(

@@ -170,6 +170,14 @@ class FrontierConfig:
             heartbeat_secs=heartbeat,
         )
 
+    @classmethod
+    def of_url(cls, url: str) -> FrontierConfig:
+        """A ``FRONTIER_URL`` given alone (the ``frontier-clean`` and ``compact --frontier``
+        command lines), checked as the setting is, the rest from the project's defaults."""
+        from scrapy.settings import BaseSettings
+
+        return cls.read(_Reader(BaseSettings({"FRONTIER_URL": url})))
+
 
 @dataclass(frozen=True, kw_only=True)
 class Config:

@@ -655,12 +655,12 @@ class SeedOnceMiddleware:
         self.crawler.stats.set_value("sputnik/frontier/seeded", 1)
 
 
-def clean(url: str, crawl: str, *, force: bool = False, password: str = "") -> int:
+def clean(config: FrontierConfig, crawl: str, *, force: bool = False) -> int:
     """Delete the Redis keys of ``crawl``; :returns: how many. Refused while a worker of it is
     alive (its heartbeat has not expired) unless ``force``."""
     if not CRAWL_ID.match(crawl):
         raise ConfigError(f"--crawl must match {CRAWL_ID.pattern}, got {crawl!r}")
-    server = connect(FrontierConfig(url=url, password=password, heartbeat_secs=1.0))
+    server = connect(config)
     names = keys(crawl)
     alive = list(server.scan_iter(match=names["workers"], count=100))
     if alive and not force:
@@ -687,31 +687,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--force", action="store_true", help="even with live workers")
     args = parser.parse_args(argv)
     try:
-        FrontierConfig.read(_UrlReader(args.url))
-        removed = clean(
-            args.url,
-            args.crawl,
-            force=args.force,
-            password=os.environ.get("SPUTNIK_REDIS_PASSWORD", ""),
-        )
+        removed = clean(FrontierConfig.of_url(args.url), args.crawl, force=args.force)
     except ConfigError as exc:
         print(f"frontier-clean: {exc}", file=sys.stderr)
         return 1
     print(f"removed {removed} keys of crawl {args.crawl}")
     return 0
-
-
-class _UrlReader:
-    """Just enough of ``crawler.config._Reader`` to check a ``FRONTIER_URL`` given alone."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def text(self, name: str) -> str:
-        return self.url.strip() if name == "FRONTIER_URL" else ""
-
-    def seconds(self, name: str, minimum: float = 0.0, *, above: bool = False) -> float:
-        return 1.0
-
-    def fail(self, name: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{name} must be {expected}, got {value!r}")

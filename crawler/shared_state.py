@@ -128,7 +128,7 @@ class RedisState(DatasetState):
     """A dataset's state on Redis; see the module docstring.
 
     One client per instance (redis-py's pool is thread-safe): the writer uses its own, in its
-    flush thread; ``SkipStoredMiddleware`` another on the reactor (one ``HEXISTS`` a request).
+    flush thread; ``SkipStoredMiddleware`` another on the reactor (one ``HMGET`` a page).
 
     :raises crawler.config.ConfigError: ``FRONTIER_URL`` is unreachable
     """

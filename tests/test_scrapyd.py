@@ -169,8 +169,6 @@ def deploy(scrapyd: Scrapyd, project: Path) -> Path:
     """Deploy a copy of the project's deployable files, as a user would from a checkout."""
     for name in DEPLOYED_FILES:
         source = REPO_ROOT / name
-        if (project / name).exists():
-            continue
         if source.is_dir():
             shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
